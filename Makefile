@@ -1,0 +1,100 @@
+# Mon assistant parquet — set-up, run and test.
+#
+#   make run     set up a fresh Debian 12 machine, build, start the server on http://127.0.0.1:8080
+#   make test    set up, build and run the whole test suite
+#
+# `setup` is idempotent: every step is a file target or checks before acting, so a second run
+# downloads nothing and takes seconds. Everything comes from the package registries: Debian
+# (apt), PyPI (pip download of pinned wheels, unpacked into the git-ignored .deps/), npm (npm ci
+# with the committed package-lock.json files).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+DEPS      := .deps
+LIB       := $(DEPS)/lib
+MODELS    := $(DEPS)/models
+WHEELS    := $(DEPS)/wheels
+PYTHON    ?= python3
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Pinned versions of what comes from PyPI.
+PYPDFIUM2_VERSION   := 5.15.2
+ONNXRUNTIME_VERSION := 1.31.1
+
+APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra tesseract-ocr-osd \
+                poppler-utils chromium fonts-dejavu-core pkg-config
+
+UI_SOURCES := $(shell find web/ui/src -type f 2>/dev/null) web/ui/index.html web/ui/vite.config.ts \
+              web/ui/tsconfig.json web/ui/package.json
+
+.PHONY: help setup apt run test build clean-deps
+help:
+	@echo "make run    — installe, construit et lance le serveur (http://127.0.0.1:8080)"
+	@echo "make test   — installe, construit et lance toute la suite de tests"
+	@echo "make setup  — installe seulement les dépendances (idempotent)"
+
+setup: apt $(LIB)/libpdfium.so $(LIB)/libonnxruntime.so.1.31.1 $(MODELS)/mul_1.onnx \
+       web/ui/dist/index.html tests/js/node_modules/.installed
+	@echo "setup: ok"
+
+# apt: only when a package is missing (then `apt-get update` first).
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(WHEELS)/.pypdfium2-$(PYPDFIUM2_VERSION):
+	mkdir -p $(WHEELS)
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: -d $(WHEELS) pypdfium2==$(PYPDFIUM2_VERSION)
+	touch $@
+
+$(WHEELS)/.onnxruntime-$(ONNXRUNTIME_VERSION):
+	mkdir -p $(WHEELS)
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: -d $(WHEELS) onnxruntime==$(ONNXRUNTIME_VERSION)
+	touch $@
+
+$(LIB)/libpdfium.so: $(WHEELS)/.pypdfium2-$(PYPDFIUM2_VERSION)
+	mkdir -p $(LIB)
+	unzip -o -q -j $(WHEELS)/pypdfium2-$(PYPDFIUM2_VERSION)-*.whl 'pypdfium2_raw/libpdfium.so' -d $(LIB)
+	touch $@
+
+$(LIB)/libonnxruntime.so.1.31.1: $(WHEELS)/.onnxruntime-$(ONNXRUNTIME_VERSION)
+	mkdir -p $(LIB)
+	unzip -o -q -j $(WHEELS)/onnxruntime-$(ONNXRUNTIME_VERSION)-*.whl 'onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION)' -d $(LIB)
+	touch $@
+
+# A tiny ONNX model shipped inside the onnxruntime wheel, used to check the runtime end to end.
+$(MODELS)/mul_1.onnx: $(WHEELS)/.onnxruntime-$(ONNXRUNTIME_VERSION)
+	mkdir -p $(MODELS)
+	unzip -o -q -j $(WHEELS)/onnxruntime-$(ONNXRUNTIME_VERSION)-*.whl 'onnxruntime/datasets/mul_1.onnx' -d $(MODELS)
+	touch $@
+
+web/ui/node_modules/.installed: web/ui/package-lock.json
+	cd web/ui && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/ui/dist/index.html: web/ui/node_modules/.installed $(UI_SOURCES)
+	cd web/ui && npm run --silent build
+
+tests/js/node_modules/.installed: tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build: setup
+	cargo build --release -p ap-web
+
+run: build
+	./target/release/assistant-parquet serve
+
+test: setup
+	cargo nextest run --workspace --no-fail-fast
+
+clean-deps:
+	rm -rf $(DEPS) web/ui/node_modules web/ui/dist tests/js/node_modules

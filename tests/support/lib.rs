@@ -1,0 +1,112 @@
+//! Shared helpers of the end-to-end tests: where the project is, how to start the real
+//! `assistant-parquet` binary on a free port, how to run the Node clients in `tests/js`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// Root of the source tree.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The `assistant-parquet` binary built beside this test binary (`make test` builds it first),
+/// or the one named by `ASSISTANT_PARQUET_BIN`.
+pub fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("ASSISTANT_PARQUET_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/tests-<hash> → target/<profile>/assistant-parquet
+    let bin = exe.parent().and_then(Path::parent).expect("target dir").join("assistant-parquet");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p ap-web` (make test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running server, killed when dropped.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    /// Its data directory, removed when dropped.
+    pub data_dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Start `assistant-parquet serve` on a free port with a fresh data directory and `extra` args.
+    pub fn start(extra: &[&str]) -> Result<Self> {
+        let data_dir = tempfile::tempdir()?;
+        let mut child = Command::new(binary())
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir.path())
+            .args(extra)
+            .env_remove("ASSISTANT_PARQUET_ADDR")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("spawn assistant-parquet")?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(line) => {
+                    let line = line?;
+                    if let Some(rest) = line.split("écoute sur ").nth(1) {
+                        break rest.trim().to_string();
+                    }
+                }
+                None => {
+                    let status = child.wait()?;
+                    bail!("server exited before listening: {status}");
+                }
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Self { child, url, data_dir })
+    }
+
+    /// A blocking HTTP client with a sane timeout.
+    pub fn client(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run `node tests/js/<script> args…` and return its stdout; fails with stderr on a non-zero exit.
+pub fn node(script: &str, args: &[&str]) -> Result<String> {
+    let dir = project_root().join("tests/js");
+    let out = Command::new("node")
+        .arg(dir.join(script))
+        .args(args)
+        .current_dir(&dir)
+        .output()
+        .context("run node (is Node.js installed? `make setup` installs the test clients)")?;
+    if !out.status.success() {
+        bail!(
+            "node {script} failed ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// A TrueType font with the French repertoire (accents, œ, « »), installed by `make setup`.
+pub const DEJAVU_SANS: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";

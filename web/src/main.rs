@@ -1,0 +1,50 @@
+//! `assistant-parquet`: the one binary of Mon assistant parquet.
+//!
+//! Subcommands share one configuration (file + environment + flags, see [`config`]). `serve` runs
+//! the HTTP API and the magistrate's web application.
+
+mod config;
+mod error;
+mod server;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Mon assistant parquet : lit les procédures pénales pour les magistrats du parquet.
+#[derive(Debug, Parser)]
+#[command(name = "assistant-parquet", version, about)]
+struct Cli {
+    /// Configuration file (TOML). Flags and environment variables override it.
+    #[arg(long, global = true, env = "ASSISTANT_PARQUET_CONFIG")]
+    config: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the HTTP server and the web application.
+    Serve(config::ServeArgs),
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("ASSISTANT_PARQUET_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let cli = Cli::parse();
+    let file = config::ConfigFile::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = config::Settings::resolve(&file, &args)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(server::serve(settings))
+        }
+    }
+}
