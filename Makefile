@@ -93,7 +93,9 @@ build: setup
 run: build
 	./target/release/assistant-parquet serve
 
+# The end-to-end tests start the real binary, so it is built first.
 test: setup
+	cargo build -p ap-web
 	cargo nextest run --workspace --no-fail-fast
 
 clean-deps:

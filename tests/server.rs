@@ -1,6 +1,8 @@
 //! The real `assistant-parquet` binary, over real HTTP, and the web application in Chromium.
 
-use ap_tests::{Server, binary, node};
+use std::time::Duration;
+
+use ap_tests::{Server, binary, node, run_with_timeout};
 
 #[test]
 fn healthz_answers_over_http() {
@@ -35,17 +37,13 @@ fn serves_the_web_application_with_spa_fallback() {
 fn missing_native_library_fails_with_the_setup_command() {
     let empty = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(binary())
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+    let mut cmd = std::process::Command::new(binary());
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data.path())
         .arg("--lib-dir")
-        .arg(empty.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.success() {
-        panic!("server started without its libraries: {stderr}");
-    }
+        .arg(empty.path());
+    let (status, _stdout, stderr) = run_with_timeout(&mut cmd, Duration::from_secs(30)).unwrap();
+    assert!(!status.success(), "server exited successfully without its libraries: {stderr}");
     assert!(stderr.contains("make setup"), "{stderr}");
     assert!(stderr.contains("libpdfium.so"), "{stderr}");
     assert!(stderr.contains(&empty.path().display().to_string()), "{stderr}");
@@ -54,7 +52,7 @@ fn missing_native_library_fails_with_the_setup_command() {
 #[test]
 fn the_home_page_loads_in_chromium() {
     let server = Server::start(&[]).unwrap();
-    let shot = server.data_dir.path().join("accueil.png");
+    let shot = std::env::temp_dir().join("assistant-parquet-accueil.png");
     let out = node("browser.mjs", &["smoke", &server.url, shot.to_str().unwrap()]).unwrap();
     let page: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(page["status"], 200, "{page}");

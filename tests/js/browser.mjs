@@ -31,7 +31,7 @@ async function smoke(base, screenshot) {
     const result = {
       status: response ? response.status() : null,
       title: await page.title(),
-      h1: await page.locator("h1").first().innerText(),
+      h1: await page.locator("main h1").innerText(),
       serviceStatus: await page.getByText(/Service (opérationnel|dégradé|indisponible)/).first().innerText(),
       dsfrLoaded: await page.evaluate(() =>
         Array.from(document.styleSheets).some((s) => (s.href || "").includes("dsfr.min.css") && s.cssRules.length > 0),

@@ -108,5 +108,35 @@ pub fn node(script: &str, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
+/// Run `cmd` to completion, killing it after `limit`; returns (exit status, stdout, stderr).
+/// Guards tests whose failure mode is "the program keeps running" (e.g. a server that should
+/// have refused to start).
+pub fn run_with_timeout(
+    cmd: &mut Command,
+    limit: Duration,
+) -> Result<(std::process::ExitStatus, String, String)> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if child.try_wait()?.is_some() {
+            let out = child.wait_with_output()?;
+            return Ok((
+                out.status,
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ));
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output()?;
+            bail!(
+                "still running after {limit:?}, killed; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A TrueType font with the French repertoire (accents, œ, « »), installed by `make setup`.
 pub const DEJAVU_SANS: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
