@@ -7,3 +7,7 @@
 //! knows nothing of HTTP or of the collaborative workspace.
 //!
 //! The graph is built stage by stage as the operators land (see ARCHITECTURE.md).
+
+pub mod correction;
+
+pub use correction::{Change, Correction};
