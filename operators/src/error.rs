@@ -36,6 +36,9 @@ pub enum Error {
     /// onnxruntime reported an error.
     #[error("erreur du moteur de modèles (onnxruntime) : {0}")]
     Onnx(String),
+    /// The embedded domain definition (taxonomy, question bank, pieces, articles) is inconsistent.
+    #[error("définition du domaine invalide : {0}")]
+    Domain(String),
 }
 
 impl From<ort::Error> for Error {

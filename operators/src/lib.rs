@@ -9,6 +9,7 @@
 //! [`native`], so that a missing library fails with a message naming the setup command instead of
 //! a crash deep inside a stage.
 
+pub mod domain;
 pub mod error;
 pub mod native;
 
