@@ -10,7 +10,13 @@
 //! a crash deep inside a stage.
 
 pub mod domain;
+pub mod document;
 pub mod error;
+pub mod input;
+pub mod layout;
 pub mod native;
+pub mod normalize;
+pub mod ocr;
+pub mod pdf;
 
 pub use error::{Error, Result};
