@@ -17,6 +17,8 @@ pub mod layout;
 pub mod native;
 pub mod normalize;
 pub mod ocr;
+pub mod passage;
 pub mod pdf;
+pub mod piece;
 
 pub use error::{Error, Result};
