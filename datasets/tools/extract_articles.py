@@ -19,7 +19,13 @@ def main():
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     taxonomy = tomllib.loads((HERE / "data" / "taxonomy.toml").read_text())
-    cited = sorted({a for c in taxonomy["category"] for a in c["articles"]})
+    cited = {a for c in taxonomy["category"] for a in c["articles"]}
+    for c in taxonomy["category"]:
+        for g in c.get("aggravations", []):
+            if "article" in g:
+                head, _, tail = g["article"].rpartition(" ")
+                cited.add(head if tail.endswith("°") else g["article"])
+    cited = sorted(cited)
     out_path = HERE / "data" / "articles.json"
     existing = json.loads(out_path.read_text()) if out_path.exists() else {}
     index = {}

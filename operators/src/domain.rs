@@ -24,6 +24,9 @@ pub struct Aggravation {
     pub id: String,
     /// French label, as a magistrate reads it.
     pub label: String,
+    /// The article (and numbered item) that provides it, e.g. `CP 222-13 6°`.
+    #[serde(default)]
+    pub article: Option<String>,
 }
 
 /// One offence category of the taxonomy (e.g. `violences_conjugales`).
@@ -35,6 +38,9 @@ pub struct OffenceCategory {
     pub label: String,
     /// Cited articles, e.g. `CP 222-13`, `C. route L234-1`, `CSP L3421-1`.
     pub articles: Vec<String>,
+    /// What each article of `articles` does (same order): "définition", "répression", …
+    #[serde(default)]
+    pub roles: Vec<String>,
     /// Aggravating circumstances that matter for this category.
     #[serde(default)]
     pub aggravations: Vec<Aggravation>,
@@ -178,6 +184,17 @@ impl Domain {
             if !seen.insert(c.id.as_str()) {
                 problems.push(format!("catégorie en double : {}", c.id));
             }
+            if !c.roles.is_empty() && c.roles.len() != c.articles.len() {
+                problems.push(format!("catégorie {} : {} rôles pour {} articles", c.id, c.roles.len(), c.articles.len()));
+            }
+            for g in &c.aggravations {
+                if let Some(a) = &g.article {
+                    let cited = a.rsplit_once(' ').filter(|(_, tail)| tail.ends_with('°')).map_or(a.as_str(), |(head, _)| head);
+                    if !self.articles.contains_key(cited) {
+                        problems.push(format!("circonstance {} de {} : article sans texte {cited}", g.id, c.id));
+                    }
+                }
+            }
             for a in &c.articles {
                 match self.articles.get(a) {
                     Some(art) if !art.text.trim().is_empty() => {}
@@ -282,8 +299,8 @@ mod tests {
     fn questions_for_a_dossier_include_common_and_category_questions() {
         let d = Domain::get();
         let qs = d.questions_for(&["violences_conjugales"]);
-        assert!(qs.iter().any(|q| q.id == "itt_jours"));
+        assert!(qs.iter().any(|q| q.id == "vc_itt"));
         assert!(qs.iter().any(|q| q.id == "date_faits"));
-        assert!(!qs.iter().any(|q| q.id == "taux_alcool"));
+        assert!(!qs.iter().any(|q| q.id == "alcool_taux"));
     }
 }

@@ -4,6 +4,7 @@
 //! the HTTP API and the magistrate's web application.
 
 mod config;
+mod corpus;
 mod error;
 mod server;
 
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// Start the HTTP server and the web application.
     Serve(config::ServeArgs),
+    /// Synthetic corpus of procédures with gold annotations.
+    #[command(subcommand)]
+    Corpus(corpus::CorpusCommand),
 }
 
 fn main() -> Result<()> {
@@ -46,5 +50,6 @@ fn main() -> Result<()> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(server::serve(settings))
         }
+        Command::Corpus(command) => corpus::run(command),
     }
 }
