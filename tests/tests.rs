@@ -1,4 +1,5 @@
 //! The end-to-end test binary: one module per area.
 
+mod ingestion;
 mod native;
 mod server;

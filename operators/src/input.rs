@@ -208,13 +208,18 @@ impl<'p> Ingestor<'p> {
         let doc = pdf::open(self.pdfium, bytes, name)?;
         let (raw, mut issues) = pdf::read_pages(&doc, name, limits);
         let mut pages = pdf::native_pages(&raw);
-        let to_ocr: Vec<(u32, f32, f32, OcrDecision)> = raw
+        let to_ocr: Vec<(u32, f32, f32, OcrDecision, Option<f32>)> = raw
             .iter()
             .filter(|p| p.decision.needs_ocr())
-            .map(|p| (p.number, p.width, p.height, p.decision.clone()))
+            .map(|p| (p.number, p.width, p.height, p.decision.clone(), p.image_dpi))
             .collect();
-        let dpi = self.options.ocr.dpi;
-        let renders = to_ocr.into_iter().map(|(number, width_pt, height_pt, decision)| {
+        let renders = to_ocr.into_iter().map(|(number, width_pt, height_pt, decision, image_dpi)| {
+            // A scan is rendered at its own resolution (up to the configured one): resampling
+            // it higher only smears its noise; the OCR step enlarges small scans itself.
+            let dpi = match image_dpi {
+                Some(d) if d >= 50.0 => (d.round() as u32).min(self.options.ocr.dpi),
+                _ => self.options.ocr.dpi,
+            };
             pdf::render_page(&doc, number, dpi, limits)
                 .map(|(image, dpi)| PageImage { number, image, width_pt, height_pt, dpi, decision })
                 .map_err(|e| PageIssue { page: number, message: format!("{name}, page {number} : {e}") })

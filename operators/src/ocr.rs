@@ -299,6 +299,28 @@ fn densest_strip(image: &GrayImage) -> GrayImage {
     imageops::crop_imm(image, 0, best.0, w, band).to_image()
 }
 
+/// Share of the pixels that are dark with no dark neighbour (salt-and-pepper noise).
+fn speckle_share(image: &GrayImage) -> f32 {
+    let (w, h) = image.dimensions();
+    if w < 3 || h < 3 {
+        return 0.0;
+    }
+    let dark = |x: u32, y: u32| image.get_pixel(x, y).0[0] < 128;
+    let mut isolated = 0u64;
+    // Every other row is enough for an estimate.
+    for y in (1..h - 1).step_by(2) {
+        for x in 1..w - 1 {
+            if dark(x, y)
+                && !(dark(x - 1, y - 1) || dark(x, y - 1) || dark(x + 1, y - 1) || dark(x - 1, y) || dark(x + 1, y)
+                    || dark(x - 1, y + 1) || dark(x, y + 1) || dark(x + 1, y + 1))
+            {
+                isolated += 1;
+            }
+        }
+    }
+    isolated as f32 / ((w - 2) as f32 * ((h - 2) / 2) as f32)
+}
+
 /// Read one page picture: orientation, deskew, recognition, boxes in page points.
 pub fn read_page(reader: &mut Reader, input: &PageImage, options: &OcrOptions) -> Result<Page> {
     let started = Instant::now();
@@ -306,14 +328,23 @@ pub fn read_page(reader: &mut Reader, input: &PageImage, options: &OcrOptions) -
     if w0 == 0 || h0 == 0 {
         return Err(Error::Ocr("image vide".into()));
     }
+    // 0. Speckle noise (dust, bad scanners) is read as punctuation and blurs the profiles: a
+    //    median filter removes it when isolated dark pixels are frequent, before any resampling.
+    let cleaned;
+    let source = if speckle_share(&input.image) > 0.0005 {
+        cleaned = imageproc::filter::median_filter(&input.image, 1, 1);
+        &cleaned
+    } else {
+        &input.image
+    };
     // 1. Orientation class and skew.
-    let (mut skew, vertical) = estimate_layout(&input.image, options.max_skew_deg);
+    let (mut skew, vertical) = estimate_layout(source, options.max_skew_deg);
     let mut rotation: u16 = if vertical && options.detect_orientation { 90 } else { 0 };
     if !options.detect_orientation && vertical {
         skew = 0.0;
     }
     let upright = |rotation: u16, skew: f32| {
-        let turned = turn(&input.image, rotation);
+        let turned = turn(source, rotation);
         if skew.abs() > 0.05 {
             rotate_about_center(&turned, skew.to_radians(), Interpolation::Bilinear, Border::Constant(Luma([255])))
         } else {

@@ -27,6 +27,8 @@ pub struct RawPage {
     pub runs: Vec<Run>,
     /// Whether the page goes to OCR, and why.
     pub decision: OcrDecision,
+    /// Resolution of the largest picture on the page (a scan's own resolution), if any.
+    pub image_dpi: Option<f32>,
 }
 
 /// Open a PDF held in memory. Encrypted, unreadable and empty files get a French error naming
@@ -99,13 +101,15 @@ fn read_page(doc: &PdfDocument<'_>, index: usize, limits: &Limits) -> Result<Raw
         let bbox = BBox::new(r.left().value, height - r.top().value, r.right().value, height - r.bottom().value);
         glyphs.push(Glyph { ch: c, bbox, size: ch.scaled_font_size().value });
     }
-    let decision = decide(&page, &glyphs, width * height);
+    let (decision, image_dpi) = decide(&page, &glyphs, width * height);
     let runs = if decision.needs_ocr() { Vec::new() } else { layout::runs(&glyphs) };
-    Ok(RawPage { number: index as u32 + 1, width, height, runs, decision })
+    Ok(RawPage { number: index as u32 + 1, width, height, runs, decision, image_dpi })
 }
 
-/// Whether a page's text layer can be trusted, or the page must be read by OCR.
-fn decide(page: &PdfPage<'_>, glyphs: &[Glyph], area: f32) -> OcrDecision {
+/// Whether a page's text layer can be trusted, or the page must be read by OCR; and the
+/// resolution of its largest picture.
+fn decide(page: &PdfPage<'_>, glyphs: &[Glyph], area: f32) -> (OcrDecision, Option<f32>) {
+    let mut largest: Option<(f32, f32)> = None; // (area in points, dpi)
     let chars = glyphs.iter().filter(|g| !g.ch.is_whitespace()).count();
     let mut image_area = 0.0f32;
     let mut text_chars = 0usize;
@@ -121,10 +125,23 @@ fn decide(page: &PdfPage<'_>, glyphs: &[Glyph], area: f32) -> OcrDecision {
             && let Ok(q) = object.bounds()
         {
             let r = q.to_rect();
-            image_area += (r.width().value * r.height().value).abs();
+            let a = (r.width().value * r.height().value).abs();
+            image_area += a;
+            if let Some(img) = object.as_image_object()
+                && let Ok(px) = img.width()
+                && r.width().value.abs() > 1.0
+                && largest.is_none_or(|(la, _)| a > la)
+            {
+                largest = Some((a, px as f32 * 72.0 / r.width().value.abs()));
+            }
         }
     }
-    let image_coverage = (image_area / area).min(1.0);
+    let image_dpi = largest.map(|(_, dpi)| dpi);
+    (decide_from(chars, image_area / area, text_chars, invisible_chars, glyphs), image_dpi)
+}
+
+fn decide_from(chars: usize, coverage: f32, text_chars: usize, invisible_chars: usize, glyphs: &[Glyph]) -> OcrDecision {
+    let image_coverage = coverage.min(1.0);
     if chars == 0 {
         return OcrDecision::NoTextLayer;
     }
