@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// Folder of the built web application (default: web/ui/dist of the source tree).
     #[arg(long, env = "ASSISTANT_PARQUET_UI_DIR")]
     pub ui_dir: Option<PathBuf>,
+    /// Limits of the collaborative workspace (WebSocket rooms).
+    #[command(flatten)]
+    pub workspace: crate::collab::Limits,
 }
 
 /// Resolved settings of the server.
@@ -64,6 +67,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub lib_dir: Option<PathBuf>,
     pub ui_dir: PathBuf,
+    pub workspace: crate::collab::Limits,
 }
 
 impl Settings {
@@ -84,7 +88,7 @@ impl Settings {
                 ui_dir.display()
             );
         }
-        Ok(Self { addr, data_dir, lib_dir, ui_dir })
+        Ok(Self { addr, data_dir, lib_dir, ui_dir, workspace: args.workspace.clone() })
     }
 }
 
@@ -93,7 +97,7 @@ mod tests {
     use super::*;
 
     fn args() -> ServeArgs {
-        ServeArgs { addr: None, data_dir: None, lib_dir: None, ui_dir: None }
+        ServeArgs { addr: None, data_dir: None, lib_dir: None, ui_dir: None, workspace: Default::default() }
     }
 
     #[test]

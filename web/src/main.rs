@@ -3,8 +3,11 @@
 //! Subcommands share one configuration (file + environment + flags, see [`config`]). `serve` runs
 //! the HTTP API and the magistrate's web application.
 
+mod access_cmd;
+mod collab;
 mod config;
 mod corpus;
+mod corrections;
 mod error;
 mod server;
 
@@ -31,6 +34,9 @@ enum Command {
     /// Synthetic corpus of procédures with gold annotations.
     #[command(subcommand)]
     Corpus(corpus::CorpusCommand),
+    /// Who may open which dossier in the collaborative workspace (memberships, tokens).
+    #[command(subcommand)]
+    Access(access_cmd::AccessCommand),
 }
 
 fn main() -> Result<()> {
@@ -51,5 +57,6 @@ fn main() -> Result<()> {
             runtime.block_on(server::serve(settings))
         }
         Command::Corpus(command) => corpus::run(command),
+        Command::Access(command) => access_cmd::run(command),
     }
 }

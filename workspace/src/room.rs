@@ -487,10 +487,10 @@ impl Room {
     }
 }
 
-/// Whether a frame starts a y-sync document message (sync step 2 or update): the edge rate-limits
-/// these more strictly than presence.
-pub fn is_document_message(frame: &[u8]) -> bool {
-    frame.first() == Some(&MSG_SYNC) && matches!(frame.get(1), Some(1 | 2))
+/// Whether an encoded frame is a y-sync update message (what the room broadcasts for each
+/// accepted update): the edge coalesces these per batch.
+pub fn is_update_message(frame: &[u8]) -> bool {
+    frame.first() == Some(&MSG_SYNC) && frame.get(1) == Some(&yrs::sync::protocol::MSG_SYNC_UPDATE)
 }
 
 // The edge moves rooms between tasks: keep them `Send`.

@@ -1,0 +1,496 @@
+//! The WebSocket edge of the collaborative workspace: one task per open room, one reader and one
+//! writer per connection.
+//!
+//! `GET /ws/{dossier}?token=…` (or `Authorization: Bearer …`) is checked *before* the upgrade:
+//! unknown token → 401, not a member → 403, so a refused client never receives a document byte.
+//! Then:
+//!
+//! - a **room task** owns the sans-IO [`Room`] of the dossier. It takes commands in batches, lets
+//!   the room handle them, appends every accepted update of the batch to the log in **one fsynced
+//!   transaction**, records the corrections, and only then sends the frames (group commit: an
+//!   update anyone sees is on disk);
+//! - each connection has a **reader** (rate limit, then forward to the room) and a **writer** fed
+//!   by a bounded queue. The room never waits on a client: when a queue is full the client is
+//!   dropped (close 1013) and the others go on;
+//! - the room snapshots (compacts the log) every `snapshot_every` updates and when it empties, and
+//!   is unloaded from memory when its last connection leaves.
+//!
+//! The connection handler is generic over `Sink + Stream` of WebSocket messages (axum's
+//! `testing-websockets` example), so the tests below drive it with in-memory channels.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use yrs::updates::encoder::Encode;
+
+use ap_workspace::corrections::record_all;
+use ap_workspace::room::{ConnId, Effects, Room, Target, Verdict};
+use ap_workspace::{CorrectionSink, Role, UpdateLog};
+
+/// Limits of the workspace edge (flags of `serve`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Limits {
+    /// Largest WebSocket message a client may send, in bytes.
+    #[arg(long = "ws-max-message-bytes", env = "ASSISTANT_PARQUET_WS_MAX_MESSAGE_BYTES", default_value_t = 8 << 20)]
+    pub max_message_bytes: usize,
+    /// Messages per second a connection may send on average (bursts up to twice that).
+    #[arg(long = "ws-max-messages-per-second", env = "ASSISTANT_PARQUET_WS_MAX_MESSAGES_PER_SECOND", default_value_t = 200)]
+    pub max_messages_per_second: u32,
+    /// Frames queued for a connection before it counts as too slow and is dropped.
+    #[arg(long = "ws-outbound-queue", env = "ASSISTANT_PARQUET_WS_OUTBOUND_QUEUE", default_value_t = 4096)]
+    pub outbound_queue: usize,
+    /// Logged updates after which a room compacts its log into a snapshot.
+    #[arg(long = "ws-snapshot-every", env = "ASSISTANT_PARQUET_WS_SNAPSHOT_EVERY", default_value_t = 2000)]
+    pub snapshot_every: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_message_bytes: 8 << 20, max_messages_per_second: 200, outbound_queue: 4096, snapshot_every: 2000 }
+    }
+}
+
+/// The room's handle on a connection: its outbound queue, and a way to drop it even while its
+/// writer is blocked on a socket that does not drain.
+#[derive(Debug)]
+struct Peer {
+    out: mpsc::Sender<Outbound>,
+    kick: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.kick.notify_one();
+    }
+}
+
+/// What the room task sends a connection's writer.
+#[derive(Debug)]
+enum Outbound {
+    Frame(Bytes),
+    Close(u16, String),
+}
+
+#[derive(Debug)]
+enum Command {
+    Join { conn: ConnId, role: Role, out: Peer },
+    Frame { conn: ConnId, data: Bytes },
+    Leave { conn: ConnId },
+}
+
+/// The open rooms of the process and what they share.
+pub struct Hub {
+    rooms: Mutex<HashMap<String, mpsc::UnboundedSender<Command>>>,
+    log: Arc<Mutex<UpdateLog>>,
+    sink: Arc<dyn CorrectionSink>,
+    next_conn: AtomicU64,
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// A hub over the update log and the correction sink.
+    pub fn new(log: UpdateLog, sink: Arc<dyn CorrectionSink>, limits: Limits) -> Arc<Self> {
+        Arc::new(Self {
+            rooms: Mutex::new(HashMap::new()),
+            log: Arc::new(Mutex::new(log)),
+            sink,
+            next_conn: AtomicU64::new(1),
+            limits,
+        })
+    }
+
+    /// Number of rooms in memory.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn open_rooms(&self) -> usize {
+        self.rooms.lock().expect("rooms lock").len()
+    }
+
+    /// Send `Join` to the dossier's room task, starting it when the room is not in memory.
+    fn join(self: &Arc<Self>, dossier: &str, conn: ConnId, role: Role, out: Peer) -> mpsc::UnboundedSender<Command> {
+        let mut rooms = self.rooms.lock().expect("rooms lock");
+        let mut command = Command::Join { conn, role, out };
+        if let Some(tx) = rooms.get(dossier) {
+            match tx.send(command) {
+                Ok(()) => return tx.clone(),
+                Err(mpsc::error::SendError(c)) => command = c,
+            }
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        tx.send(command).expect("receiver alive");
+        rooms.insert(dossier.to_string(), tx.clone());
+        tokio::spawn(RoomTask::run(self.clone(), dossier.to_string(), rx));
+        tx
+    }
+}
+
+/// Run a blocking closure on the blocking pool (SQLite commits, fsync).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("blocking task panicked")
+}
+
+struct RoomTask {
+    hub: Arc<Hub>,
+    dossier: String,
+    room: Room,
+    conns: HashMap<ConnId, Peer>,
+    last_seq: i64,
+    since_snapshot: usize,
+}
+
+impl RoomTask {
+    async fn run(hub: Arc<Hub>, dossier: String, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let log = hub.log.clone();
+        let name = dossier.clone();
+        let opened = blocking(move || {
+            let stored = log.lock().expect("log lock").load(&name)?;
+            let room = Room::open(&name, &stored)?;
+            Ok::<_, ap_workspace::Error>((room, stored.last_seq(), stored.updates.len()))
+        })
+        .await;
+        let (room, last_seq, since_snapshot) = match opened {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(dossier, error = %e, "room could not be opened");
+                let mut rooms = hub.rooms.lock().expect("rooms lock");
+                rooms.remove(&dossier);
+                rx.close();
+                while let Ok(cmd) = rx.try_recv() {
+                    if let Command::Join { out, .. } = cmd {
+                        let _ = out.out.try_send(Outbound::Close(1011, "dossier illisible sur le serveur".into()));
+                    }
+                }
+                return;
+            }
+        };
+        let mut task = RoomTask { hub, dossier, room, conns: HashMap::new(), last_seq, since_snapshot };
+        tracing::debug!(dossier = task.dossier, "room opened");
+
+        // Corrections logged but never recorded (the server stopped in between): record them now.
+        let pending = task.room.unacknowledged_corrections();
+        if !pending.is_empty() {
+            let effects = Effects { corrections: pending, ..Effects::default() };
+            if task.flush(effects).await.is_err() {
+                return task.fail();
+            }
+        }
+
+        let mut carry = None;
+        loop {
+            let first = match carry.take() {
+                Some(c) => c,
+                None => match rx.recv().await {
+                    Some(c) => c,
+                    None => break,
+                },
+            };
+            let mut batch = vec![first];
+            while batch.len() < 1024 {
+                match rx.try_recv() {
+                    Ok(c) => batch.push(c),
+                    Err(_) => break,
+                }
+            }
+            if task.handle_batch(batch).await.is_err() {
+                return task.fail();
+            }
+            if task.since_snapshot >= task.hub.limits.snapshot_every && task.compact().await.is_err() {
+                return task.fail();
+            }
+            if task.conns.is_empty() {
+                if task.since_snapshot > 0 && task.compact().await.is_err() {
+                    return task.fail();
+                }
+                // Unload, unless a join slipped in: joins are sent under this lock.
+                let mut rooms = task.hub.rooms.lock().expect("rooms lock");
+                match rx.try_recv() {
+                    Ok(cmd) => carry = Some(cmd),
+                    Err(_) => {
+                        rooms.remove(&task.dossier);
+                        tracing::debug!(dossier = task.dossier, "room unloaded");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Storage failed: drop every connection (their clients keep their edits and resync them on
+    /// reconnect) and unload, so the next join restarts from what the log really holds.
+    fn fail(mut self) {
+        tracing::error!(dossier = self.dossier, "room stopped after a storage failure");
+        self.hub.rooms.lock().expect("rooms lock").remove(&self.dossier);
+        for (_, out) in self.conns.drain() {
+            let _ = out.out.try_send(Outbound::Close(1011, "erreur d'enregistrement sur le serveur".into()));
+        }
+    }
+
+    async fn handle_batch(&mut self, batch: Vec<Command>) -> Result<(), ()> {
+        let mut effects = Effects::default();
+        let mut closes: Vec<(ConnId, u16, String)> = Vec::new();
+        for command in batch {
+            match command {
+                Command::Join { conn, role, out } => {
+                    self.conns.insert(conn, out);
+                    effects.extend(self.room.connect(conn, role));
+                }
+                Command::Leave { conn } => {
+                    self.conns.remove(&conn);
+                    effects.extend(self.room.disconnect(conn));
+                }
+                Command::Frame { conn, data } => {
+                    if !self.conns.contains_key(&conn) {
+                        continue;
+                    }
+                    let mut fx = self.room.receive(conn, &data);
+                    match std::mem::take(&mut fx.verdict) {
+                        Verdict::Accepted | Verdict::ReadOnly => effects.extend(fx),
+                        Verdict::Malformed(reason) => {
+                            tracing::warn!(dossier = self.dossier, conn, reason, "malformed message refused");
+                            effects.extend(fx);
+                            closes.push((conn, 1003, format!("message invalide : {reason}")));
+                        }
+                        Verdict::Poisoned(reason) => {
+                            tracing::warn!(dossier = self.dossier, conn, reason, "update refused, room reloaded from the log");
+                            // What came before is valid: make it durable, then rebuild from the log.
+                            self.flush(std::mem::take(&mut effects)).await?;
+                            let log = self.hub.log.clone();
+                            let name = self.dossier.clone();
+                            let stored = blocking(move || log.lock().expect("log lock").load(&name)).await.map_err(|e| {
+                                tracing::error!(error = %e, "reload failed");
+                            })?;
+                            self.room.reload(&stored).map_err(|e| tracing::error!(error = %e, "reload failed"))?;
+                            closes.push((conn, 1008, format!("mise à jour refusée : {reason}")));
+                        }
+                    }
+                }
+            }
+        }
+        for (conn, code, reason) in closes {
+            if let Some(peer) = self.conns.remove(&conn) {
+                // The writer finds this close frame when the dropped peer kicks it.
+                let _ = peer.out.try_send(Outbound::Close(code, reason));
+            }
+            effects.extend(self.room.disconnect(conn));
+        }
+        self.flush(effects).await
+    }
+
+    /// Commit the batch's updates, record its corrections, then send its frames.
+    async fn flush(&mut self, mut effects: Effects) -> Result<(), ()> {
+        let durable = std::mem::take(&mut effects.durable);
+        if durable.len() > 1 {
+            coalesce_updates(&mut effects.frames, &durable);
+        }
+        self.commit(durable).await?;
+        if !effects.corrections.is_empty() {
+            let sink = self.hub.sink.clone();
+            let dossier = self.dossier.clone();
+            let observed = std::mem::take(&mut effects.corrections);
+            let outcomes = blocking(move || record_all(sink.as_ref(), &dossier, &observed)).await;
+            if !outcomes.is_empty() {
+                let mut ack = self.room.acknowledge_corrections(&outcomes);
+                self.commit(std::mem::take(&mut ack.durable)).await?;
+                effects.frames.extend(ack.frames);
+            }
+        }
+        self.send(effects.frames);
+        Ok(())
+    }
+
+    async fn commit(&mut self, durable: Vec<Vec<u8>>) -> Result<(), ()> {
+        if durable.is_empty() {
+            return Ok(());
+        }
+        let n = durable.len();
+        let log = self.hub.log.clone();
+        let dossier = self.dossier.clone();
+        match blocking(move || log.lock().expect("log lock").append(&dossier, &durable)).await {
+            Ok(seq) => {
+                self.last_seq = seq;
+                self.since_snapshot += n;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(dossier = self.dossier, error = %e, "update log append failed");
+                Err(())
+            }
+        }
+    }
+
+    async fn compact(&mut self) -> Result<(), ()> {
+        let state = self.room.snapshot();
+        let (log, dossier, seq) = (self.hub.log.clone(), self.dossier.clone(), self.last_seq);
+        match blocking(move || log.lock().expect("log lock").compact(&dossier, &state, seq)).await {
+            Ok(()) => {
+                self.since_snapshot = 0;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(dossier = self.dossier, error = %e, "snapshot failed");
+                Err(())
+            }
+        }
+    }
+
+    /// Send frames without ever waiting: a connection whose queue is full is dropped.
+    fn send(&mut self, frames: Vec<(Target, Vec<u8>)>) {
+        let mut pending: std::collections::VecDeque<_> = frames.into();
+        while let Some((target, frame)) = pending.pop_front() {
+            let frame = Bytes::from(frame);
+            let mut slow = Vec::new();
+            for (&id, out) in &self.conns {
+                let wanted = match target {
+                    Target::Conn(c) => c == id,
+                    Target::AllExcept(c) => c != id,
+                    Target::All => true,
+                };
+                if wanted && out.out.try_send(Outbound::Frame(frame.clone())).is_err() {
+                    slow.push(id);
+                }
+            }
+            for id in slow {
+                tracing::warn!(dossier = self.dossier, conn = id, "slow client dropped");
+                // Dropping its peer kicks the writer, which closes the socket (1013).
+                self.conns.remove(&id);
+                pending.extend(self.room.disconnect(id).frames);
+            }
+        }
+    }
+}
+
+/// Replace the broadcast of each update of a batch by one merged update sent to everyone.
+///
+/// Every update broadcast in a batch is also in its `durable` list; under load a batch holds
+/// hundreds of them, and one merged frame per connection instead of one per update keeps the
+/// fan-out cheap and the outbound queues short. The senders get their own edits back, which Yjs
+/// ignores (updates are idempotent).
+fn coalesce_updates(frames: &mut Vec<(Target, Vec<u8>)>, durable: &[Vec<u8>]) {
+    let Ok(merged) = yrs::merge_updates_v1(durable.iter().map(Vec::as_slice)) else { return };
+    frames.retain(|(target, frame)| matches!(target, Target::Conn(_)) || !ap_workspace::room::is_update_message(frame));
+    frames.push((Target::All, yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(merged)).encode_v1()));
+}
+
+/// A token bucket: `rate` messages per second on average, bursts up to `2 × rate`.
+#[derive(Debug)]
+struct RateLimit {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        Self { rate, tokens: 2.0 * rate, last: Instant::now() }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(2.0 * self.rate);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Serve one accepted WebSocket connection of `role` in `dossier` until it closes.
+pub async fn serve_connection<S, E>(hub: Arc<Hub>, socket: S, dossier: String, role: Role)
+where
+    S: Sink<Message> + Stream<Item = Result<Message, E>> + Send + 'static,
+    <S as Sink<Message>>::Error: Display,
+    E: Display,
+{
+    let conn = hub.next_conn.fetch_add(1, Ordering::Relaxed);
+    let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(hub.limits.outbound_queue.max(1));
+    let kick = Arc::new(tokio::sync::Notify::new());
+    let room = hub.join(&dossier, conn, role, Peer { out: out_tx, kick: kick.clone() });
+    let (mut sink, mut stream) = socket.split();
+    let (close_tx, mut close_rx) = oneshot::channel::<(u16, String)>();
+
+    let mut writer = tokio::spawn(async move {
+        // The room dropped this connection: a close it queued, or "too slow".
+        fn kicked(out_rx: &mut mpsc::Receiver<Outbound>) -> Option<(u16, String)> {
+            while let Ok(out) = out_rx.try_recv() {
+                if let Outbound::Close(code, reason) = out {
+                    return Some((code, reason));
+                }
+            }
+            Some((1013, "client trop lent, reconnectez-vous".to_string()))
+        }
+        let close = loop {
+            tokio::select! {
+                biased;
+                out = out_rx.recv() => match out {
+                    Some(Outbound::Frame(frame)) => tokio::select! {
+                        sent = sink.send(Message::Binary(frame)) => if sent.is_err() { return },
+                        () = kick.notified() => break kicked(&mut out_rx),
+                    },
+                    Some(Outbound::Close(code, reason)) => break Some((code, reason)),
+                    None => break kicked(&mut out_rx),
+                },
+                close = &mut close_rx => break close.ok(),
+                () = kick.notified() => break kicked(&mut out_rx),
+            }
+        };
+        if let Some((code, reason)) = close {
+            let frame = CloseFrame { code, reason: reason.into() };
+            let _ = tokio::time::timeout(Duration::from_secs(2), sink.send(Message::Close(Some(frame)))).await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), sink.close()).await;
+    });
+
+    let mut limit = RateLimit::new(hub.limits.max_messages_per_second);
+    let close = loop {
+        tokio::select! {
+            message = stream.next() => match message {
+                Some(Ok(Message::Binary(data))) => {
+                    if !limit.allow() {
+                        tracing::warn!(dossier, conn, "rate limit exceeded, connection closed");
+                        break Some((1008, "trop de messages : débit maximal dépassé".to_string()));
+                    }
+                    if room.send(Command::Frame { conn, data }).is_err() {
+                        break None;
+                    }
+                }
+                Some(Ok(Message::Text(_))) => break Some((1003, "messages binaires y-sync attendus".to_string())),
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Ok(_)) => {} // ping/pong: answered by the WebSocket layer
+                Some(Err(e)) => {
+                    tracing::warn!(dossier, conn, error = %e, "connection error");
+                    break Some((1009, "message refusé (trop gros ou invalide)".to_string()));
+                }
+            },
+            _ = &mut writer => break None,
+        }
+    };
+    // Tell the writer how to close before the room lets go of this connection.
+    if let Some(close) = close {
+        let _ = close_tx.send(close);
+    } else {
+        drop(close_tx);
+    }
+    let _ = room.send(Command::Leave { conn });
+    if !writer.is_finished() && tokio::time::timeout(Duration::from_secs(3), &mut writer).await.is_err() {
+        writer.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests;
