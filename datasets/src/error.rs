@@ -28,6 +28,12 @@ pub enum Error {
     /// Encoding a scanned page failed.
     #[error("encodage JPEG impossible : {0}")]
     Image(#[from] image::ImageError),
+    /// A font file could not be read.
+    #[error("police illisible : {0}")]
+    Font(String),
+    /// The text layer pdfium reads back does not match what was written.
+    #[error("couche texte relue incohérente : {0}")]
+    TextLayer(String),
     /// Serialising a gold file failed.
     #[error("sérialisation JSON impossible : {0}")]
     Json(#[from] serde_json::Error),

@@ -102,7 +102,7 @@ pub fn dossier(params: &Params, index: u64) -> Result<Dossier> {
     let target = draw_page_count(&mut rng, params.pages);
 
     let base = Style {
-        family: if chance(&mut rng, 0.55) { Family::Helvetica } else { Family::Times },
+        family: if chance(&mut rng, 0.55) { Family::Sans } else { Family::Serif },
         size: *pick(&mut rng, &[10.0, 10.5, 11.0, 11.5]),
         leading: *pick(&mut rng, &[1.25, 1.3, 1.4]),
         page: A4,
@@ -110,7 +110,8 @@ pub fn dossier(params: &Params, index: u64) -> Result<Dossier> {
         margin_right: rng.random_range(45..65) as f32,
         margin_top: 92.0,
         margin_bottom: rng.random_range(55..70) as f32,
-        justify: chance(&mut rng, 0.6),
+        // pdfium's page objects have no word spacing (Tw): paragraphs are ragged-right.
+        justify: false,
     };
     let typo_rate = *pick(&mut rng, &[0.0, 0.0, 0.005, 0.01, 0.02]);
     let mut book = FactBook::default();
@@ -147,7 +148,7 @@ pub fn dossier(params: &Params, index: u64) -> Result<Dossier> {
         for (k, p) in l.pages.iter().enumerate() {
             folio += 1;
             let mut p = p.clone();
-            decorate(&mut p, &s, &l.draft, pi + 1, k + 1, n, folio, l.size, &mut rng);
+            decorate(&mut p, piece_style(&l.draft, &base).family, &s, &l.draft, pi + 1, k + 1, n, folio, l.size, &mut rng);
             pages.push((pi, p, l.size));
         }
     }
@@ -310,7 +311,7 @@ fn bordereau(s: &Scenario, laid: &[Laid], base: &Style) -> Laid {
         Block::Row {
             cells: vec![(0.0, vec![Span::bold("Cote")]), (45.0, vec![Span::bold("Désignation de la pièce")]), (380.0, vec![Span::bold("Feuillets")])],
             size: Some(9.0),
-            family: Some(Family::Helvetica),
+            family: Some(base.family),
             rule_below: true,
         },
     ];
@@ -328,7 +329,7 @@ fn bordereau(s: &Scenario, laid: &[Laid], base: &Style) -> Laid {
                 (380.0, vec![Span::plain(if first == last { format!("{first}") } else { format!("{first} à {last}") })]),
             ],
             size: Some(9.0),
-            family: Some(Family::Helvetica),
+            family: Some(base.family),
             rule_below: false,
         });
         first = last + 1;
@@ -342,7 +343,7 @@ fn bordereau(s: &Scenario, laid: &[Laid], base: &Style) -> Laid {
 
 /// Add the running header, footer and folio stamp of a page.
 #[allow(clippy::too_many_arguments)]
-fn decorate(page: &mut LaidPage, s: &Scenario, draft: &Draft, cote: usize, k: usize, n: usize, folio: usize, size: (f32, f32), rng: &mut Rng) {
+fn decorate(page: &mut LaidPage, fam: Family, s: &Scenario, draft: &Draft, cote: usize, k: usize, n: usize, folio: usize, size: (f32, f32), rng: &mut Rng) {
     let small = |text: String, x: f32, baseline: f32, font: Font| Line { x, baseline, word_spacing: 0.0, runs: vec![Run { font, size: 8.0, text }] };
     let right = |text: &str, font: Font, y: f32| {
         let w = font.text_width(text, 8.0);
@@ -350,32 +351,32 @@ fn decorate(page: &mut LaidPage, s: &Scenario, draft: &Draft, cote: usize, k: us
     };
     // Folio stamp, top right, on every page of the procédure.
     let stamp = format!("D{cote} - f° {folio}");
-    page.lines.push(right(&stamp, Font::CourierBold, 24.0));
+    page.lines.push(right(&stamp, fam.bold(), 24.0));
     if draft.pv_header {
         let (corps, direction) = if s.service.gendarmerie {
             ("GENDARMERIE NATIONALE", format!("Groupement de gendarmerie départementale ({})", s.service.dept))
         } else {
             ("POLICE NATIONALE", format!("Direction départementale de la sécurité publique ({})", s.service.dept))
         };
-        page.lines.push(small(corps.to_string(), 50.0, 44.0, Font::HelveticaBold));
-        page.lines.push(small(direction, 50.0, 54.0, Font::Helvetica));
-        page.lines.push(small(s.service.name.clone(), 50.0, 64.0, Font::Helvetica));
-        page.lines.push(right(&format!("PV n° {}", s.procedure_number), Font::Helvetica, 44.0));
+        page.lines.push(small(corps.to_string(), 50.0, 44.0, fam.bold()));
+        page.lines.push(small(direction, 50.0, 54.0, fam.regular()));
+        page.lines.push(small(s.service.name.clone(), 50.0, 64.0, fam.regular()));
+        page.lines.push(right(&format!("PV n° {}", s.procedure_number), fam.regular(), 44.0));
         let affaire = match &s.victim {
             Some(v) => format!("Affaire : {} c/ {}", v.last, s.suspect.last),
             None => format!("Affaire : Ministère public c/ {}", s.suspect.last),
         };
-        page.lines.push(right(&affaire, Font::Helvetica, 54.0));
+        page.lines.push(right(&affaire, fam.regular(), 54.0));
         page.strokes.push(pdf::Stroke { from: (50.0, 72.0), to: (size.0 - 40.0, 72.0), width: 0.5 });
         let footer = match (folio + cote) % 3 {
             0 => format!("Page {k}/{n}"),
             1 => format!("- {k} -"),
             _ => format!("Feuillet n° {k} sur {n}"),
         };
-        let w = Font::Helvetica.text_width(&footer, 8.0);
-        page.lines.push(small(footer, (size.0 - w) / 2.0, size.1 - 28.0, Font::Helvetica));
+        let w = fam.regular().text_width(&footer, 8.0);
+        page.lines.push(small(footer, (size.0 - w) / 2.0, size.1 - 28.0, fam.regular()));
         if chance(rng, 0.3) {
-            page.lines.push(small("Suite sur feuillet suivant".into(), 50.0, size.1 - 28.0, Font::Helvetica));
+            page.lines.push(small("Suite sur feuillet suivant".into(), 50.0, size.1 - 28.0, fam.regular()));
         }
     }
 }
@@ -447,6 +448,7 @@ fn assemble(
     let mut files = Vec::new();
     let mut gold_docs = Vec::new();
     let mut gold_pieces = Vec::new();
+    let mut written: Vec<pdf::Written> = Vec::new();
     let mut page_scan: BTreeMap<(usize, usize), gold::Scan> = BTreeMap::new();
     let mut global = 0usize;
     let mut page_index_of_piece = vec![0usize; laid.len()];
@@ -496,11 +498,12 @@ fn assemble(
                 s.custody.end.date.year, s.custody.end.date.month, s.custody.end.date.day, s.custody.end.hour, s.custody.end.minute
             )),
         };
+        // The native document is always written: its text layer, read back, gives the boxes.
+        let native_written = pdf::write_pdf(&info, &native)?;
         let mut out_pages = native.clone();
         if !to_scan.is_empty() {
-            let native_bytes = pdf::write_pdf(&info, &native);
             let pdfium = ap_operators::native::NativeLibs::default().pdfium()?;
-            let doc = pdfium.load_pdf_from_byte_slice(&native_bytes, None)?;
+            let doc = pdfium.load_pdf_from_byte_slice(&native_written.bytes, None)?;
             for (number, sc, seed) in &to_scan {
                 let page = doc.pages().get((*number - 1) as i32)?;
                 let size = match &native[number - 1] {
@@ -510,7 +513,9 @@ fn assemble(
                 out_pages[number - 1] = pdf::Page::Image(scan::scan_page(&page, size, sc, *seed)?);
             }
         }
-        files.push((file.clone(), pdf::write_pdf(&info, &out_pages)));
+        let bytes = if to_scan.is_empty() { native_written.bytes.clone() } else { pdf::write_pdf(&info, &out_pages)?.bytes };
+        files.push((file.clone(), bytes));
+        written.push(native_written);
         gold_docs.push(gold::Document { id: doc_id(di), file: file.clone(), page_count: number, pages: truths });
     }
 
@@ -521,9 +526,17 @@ fn assemble(
         for p in &l.placements {
             let number = first + p.page;
             let scan = page_scan.get(&(di, number));
+            let native_box = written[di]
+                .span_box(number - 1, p.line, p.start, p.quote.chars().count())
+                .ok_or_else(|| Error::TextLayer(format!("« {} » introuvable page {number}", p.quote)))?;
             let bbox = match scan {
-                Some(sc) => scan::transform_box(p.bbox, l.size, sc),
-                None => p.bbox.map(|v| (v * 100.0).round() / 100.0),
+                Some(sc) => {
+                    // What the skew pushes off the sheet is cropped, as a scanner crops it.
+                    let (w, h) = scan::scanned_size(l.size, sc);
+                    let b = scan::transform_box(native_box, l.size, sc);
+                    [b[0].max(0.0), b[1].max(0.0), b[2].min(w), b[3].min(h)].map(|v| (v * 100.0).round() / 100.0)
+                }
+                None => native_box,
             };
             for claim in &book.facts[p.fact] {
                 evidence

@@ -126,8 +126,12 @@ pub struct Placement {
     pub fact: usize,
     /// Index of the page in the laid-out piece.
     pub page: usize,
-    /// [x0, y0, x1, y1], points, top-left origin.
+    /// [x0, y0, x1, y1], points, top-left origin, as the metrics predict (the gold boxes are
+    /// read back from the written PDF instead, from `line`, `start` and `quote`).
     pub bbox: [f32; 4],
+    /// Index of the line in the page's lines, and of the quote's first character in the line.
+    pub line: usize,
+    pub start: usize,
     pub quote: String,
 }
 
@@ -350,6 +354,7 @@ impl Typesetter<'_> {
         let mut runs: Vec<Run> = Vec::new();
         let mut pen = x;
         let page_index = self.laid.pages.len() - 1;
+        let line_index = self.page().lines.len();
         let push = |runs: &mut Vec<Run>, font: Font, text: &str| match runs.last_mut() {
             Some(r) if r.font == font => r.text.push_str(text),
             _ => runs.push(Run { font, size, text: text.to_string() }),
@@ -361,10 +366,24 @@ impl Typesetter<'_> {
             for (text, font, fact) in &tok.pieces {
                 let w = advance(*font, text);
                 if let Some(fact) = fact {
+                    let start: usize = runs.iter().map(|r: &Run| r.text.chars().count()).sum();
+                    // The next word of a fact broken between words extends it on this line.
+                    if let Some(last) = self.laid.placements.last_mut().filter(|l| {
+                        l.fact == *fact && l.page == page_index && l.line == line_index && l.start + l.quote.chars().count() + 1 == start
+                    }) {
+                        last.quote.push(' ');
+                        last.quote.push_str(text);
+                        last.bbox[2] = pen + w;
+                        push(&mut runs, *font, text);
+                        pen += w;
+                        continue;
+                    }
                     self.laid.placements.push(Placement {
                         fact: *fact,
                         page: page_index,
                         bbox: [pen, baseline - ASCENT * size, pen + w, baseline + DESCENT * size],
+                        line: line_index,
+                        start,
                         quote: (*text).to_string(),
                     });
                 }
@@ -372,7 +391,7 @@ impl Typesetter<'_> {
                 pen += w;
             }
             if k + 1 < line.len() && tok.space_after {
-                let font = tok.pieces.last().map(|p| p.1).unwrap_or(Font::Helvetica);
+                let font = tok.pieces.last().map(|p| p.1).unwrap_or(Font::Sans);
                 push(&mut runs, font, " ");
                 pen += advance(font, " ");
             }
@@ -400,14 +419,19 @@ impl Typesetter<'_> {
     }
 }
 
-/// Split spans into breakable tokens; a fact span stays one token.
+/// Widest fact kept on one line (points): a longer one is broken between its words, and the
+/// gold file then holds one evidence entry per line.
+const LONG_FACT: f32 = 260.0;
+
+/// Split spans into breakable tokens; a fact span stays one token unless it is longer than
+/// [`LONG_FACT`].
 fn tokenize(spans: &[Span], family: Family, size: f32) -> Vec<Token<'_>> {
     let mut tokens: Vec<Token<'_>> = Vec::new();
     // Whether the next piece glues onto the previous token (no space between them).
     let mut glue = false;
     for span in spans {
         let font = if span.bold { family.bold() } else { family.regular() };
-        if span.fact.is_some() {
+        if span.fact.is_some() && font.text_width(&span.text, size) <= LONG_FACT {
             let text = span.text.as_str();
             push_piece(&mut tokens, glue, (text, font, span.fact), size);
             glue = true;
@@ -423,7 +447,7 @@ fn tokenize(spans: &[Span], family: Family, size: f32) -> Vec<Token<'_>> {
         let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
         for (i, word) in words.iter().enumerate() {
             let g = if i == 0 { glue } else { false };
-            push_piece(&mut tokens, g, (word, font, None), size);
+            push_piece(&mut tokens, g, (word, font, span.fact), size);
             if let Some(last) = tokens.last_mut() {
                 last.space_after = true;
             }
@@ -456,7 +480,7 @@ mod tests {
 
     fn style(justify: bool) -> Style {
         Style {
-            family: Family::Times,
+            family: Family::Serif,
             size: 11.0,
             leading: 1.3,
             page: A4,
@@ -481,9 +505,27 @@ mod tests {
         let p = &laid.placements[0];
         assert_eq!(p.quote, "12 mars 2024");
         let line = &laid.pages[0].lines[0];
-        let prefix = Font::TimesBold.text_width("Question :", 11.0) + Font::Times.text_width(" Où étiez-vous le ", 11.0);
+        // The space after a token is set in that token's face.
+        let prefix = Font::SerifBold.text_width("Question : ", 11.0) + Font::Serif.text_width("Où étiez-vous le ", 11.0);
+        assert_eq!((p.line, p.start), (0, "Question : Où étiez-vous le ".chars().count()));
         assert!((p.bbox[0] - (line.x + prefix)).abs() < 0.01, "{:?} vs {}", p.bbox, line.x + prefix);
-        assert!((p.bbox[2] - p.bbox[0] - Font::Times.text_width("12 mars 2024", 11.0)).abs() < 0.01);
+        assert!((p.bbox[2] - p.bbox[0] - Font::Serif.text_width("12 mars 2024", 11.0)).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_fact_longer_than_a_line_is_quoted_line_by_line() {
+        let long = "remise en liberté et convocation devant le délégué du procureur pour une composition pénale avec indemnisation de la victime";
+        let para = Block::para(vec![Span::plain("Instructions : "), Span::fact(long, 3), Span::plain(".")]);
+        let st = style(false);
+        let laid = lay_out(&[para], &st);
+        let quotes: Vec<&Placement> = laid.placements.iter().filter(|p| p.fact == 3).collect();
+        assert!(quotes.len() >= 2, "{quotes:?}");
+        assert_eq!(quotes.iter().map(|p| p.quote.as_str()).collect::<Vec<_>>().join(" "), long);
+        for p in &quotes {
+            let line = laid.pages[p.page].lines[p.line].text();
+            assert_eq!(line.chars().skip(p.start).take(p.quote.chars().count()).collect::<String>(), p.quote);
+            assert!(p.bbox[2] <= st.page.0 - st.margin_right + 0.01, "{p:?}");
+        }
     }
 
     #[test]

@@ -1,17 +1,24 @@
-//! A small PDF writer: text pages in the standard fonts, and image-only (scanned) pages.
+//! Writing the PDF files of a dossier with pdfium, and reading back where every character went.
 //!
-//! The generator writes PDF itself rather than through a PDF library so that the output is
-//! byte-identical for a given seed (no timestamps, no random file identifiers), small (fonts are
-//! referenced, not embedded; scans are JPEG passed through as `DCTDecode`), and fast. Only what a
-//! procédure needs is supported: lines of text in several fonts, ruled lines and frames, and one
-//! full-page grey image per scanned page.
+//! Text pages are lines of text objects in the embedded DejaVu fonts ([`crate::fonts`], loaded as
+//! CID fonts so « », œ and every accent read back exactly), plus ruled lines; scanned pages are
+//! one JPEG image covering the page (passed through as `DCTDecode`, no text layer). After each
+//! text page is built, its text layer is read back with pdfium and the box of every character is
+//! returned, so the gold boxes are what a PDF reader finds, not what the layout predicted.
+//!
+//! pdfium writes no timestamp or random file identifier into a new document, so the bytes depend
+//! only on the pages: the same seed gives byte-identical files (checked by the tests).
 //!
 //! Coordinates given to this module are PDF user space: points, origin at the bottom-left.
+//! Boxes it returns are `[x0, y0, x1, y1]` with the origin at the top-left.
 
-use std::fmt::Write as _;
-use std::io::Write as _;
+use std::collections::BTreeMap;
+use std::io::Cursor;
 
-use crate::fonts::{Font, win_ansi};
+use pdfium_render::prelude::*;
+
+use crate::fonts::Font;
+use crate::{Error, Result};
 
 /// A run of text in one font, drawn right after the previous run of its line.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,8 +28,8 @@ pub struct Run {
     pub text: String,
 }
 
-/// One line of text: its start, its baseline, extra space added to each space character
-/// (justification), and its runs.
+/// One line of text: its start, its baseline and its runs. `word_spacing` is kept for the
+/// layout's arithmetic but must be 0: pdfium's page-object API has no word spacing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextLine {
     pub x: f32,
@@ -31,6 +38,13 @@ pub struct TextLine {
     pub runs: Vec<Run>,
     /// Grey level of the text, 0 = black.
     pub grey: f32,
+}
+
+impl TextLine {
+    /// The line's text, as the text layer holds it.
+    pub fn text(&self) -> String {
+        self.runs.iter().map(|r| r.text.as_str()).collect()
+    }
 }
 
 /// A stroked segment (rules, table borders, frames).
@@ -60,246 +74,252 @@ pub struct ImagePage {
     pub jpeg: Vec<u8>,
 }
 
-/// A page of a generated document.
+/// A page of a document.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Page {
     Text(TextPage),
     Image(ImagePage),
 }
 
-/// Document metadata written into the `/Info` dictionary.
+/// Document information (kept for the caller's bookkeeping; pdfium writes no Info dictionary
+/// for a new document).
 #[derive(Debug, Clone, Default)]
 pub struct Info {
     pub title: String,
-    /// `D:YYYYMMDDHHmmSS`, derived from the procédure, never from the clock.
     pub creation_date: Option<String>,
 }
 
-/// Serialise `pages` as a complete PDF file.
-pub fn write_pdf(info: &Info, pages: &[Page]) -> Vec<u8> {
-    let mut objects: Vec<Vec<u8>> = Vec::new();
-    // 1: catalog, 2: pages, 3: info, 4..=9: fonts; then for each page: page, contents, [image].
-    let first_page_obj = 4 + Font::ALL.len();
-    let mut kids = Vec::new();
-    let mut next = first_page_obj;
-    let mut page_objects = Vec::new();
+/// A written document: its bytes and, per page and per line, the box of each character of the
+/// line's text (top-left origin; empty for image pages).
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub bytes: Vec<u8>,
+    pub char_boxes: Vec<Vec<Vec<[f32; 4]>>>,
+}
+
+impl Written {
+    /// Union of the boxes of characters `start..start + len` of line `line` of page `page`
+    /// (0-based), rounded to 1/100 pt.
+    pub fn span_box(&self, page: usize, line: usize, start: usize, len: usize) -> Option<[f32; 4]> {
+        let chars = self.char_boxes.get(page)?.get(line)?.get(start..start + len)?;
+        let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+        for c in chars {
+            b = [b[0].min(c[0]), b[1].min(c[1]), b[2].max(c[2]), b[3].max(c[3])];
+        }
+        (!chars.is_empty()).then(|| b.map(|v| (v * 100.0).round() / 100.0))
+    }
+}
+
+/// Write `pages` as one PDF with pdfium.
+pub fn write_pdf(info: &Info, pages: &[Page]) -> Result<Written> {
+    let pdfium = ap_operators::native::NativeLibs::default().pdfium()?;
+    let mut doc = pdfium.create_new_pdf()?;
+    // Only the faces the document uses are embedded.
+    let mut used: Vec<Font> = pages
+        .iter()
+        .filter_map(|p| match p {
+            Page::Text(t) => Some(t.lines.iter().flat_map(|l| l.runs.iter().map(|r| r.font))),
+            Page::Image(_) => None,
+        })
+        .flatten()
+        .collect();
+    used.sort();
+    used.dedup();
+    let mut tokens: BTreeMap<Font, PdfFontToken> = BTreeMap::new();
+    for f in used {
+        tokens.insert(f, doc.fonts_mut().load_true_type_from_bytes(f.bytes()?, true)?);
+    }
+    let mut char_boxes = Vec::with_capacity(pages.len());
     for page in pages {
-        kids.push(next);
-        let count = if matches!(page, Page::Image(_)) { 3 } else { 2 };
-        page_objects.push(next);
-        next += count;
-    }
-
-    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    let kids_refs: String = kids.iter().map(|k| format!("{k} 0 R")).collect::<Vec<_>>().join(" ");
-    objects.push(format!("<< /Type /Pages /Kids [{kids_refs}] /Count {} >>", pages.len()).into_bytes());
-    let mut info_dict = format!("<< /Producer {} /Title {}", pdf_string("ap-datasets"), pdf_string(&info.title));
-    if let Some(date) = &info.creation_date {
-        let _ = write!(info_dict, " /CreationDate {}", pdf_string(date));
-    }
-    info_dict.push_str(" >>");
-    objects.push(info_dict.into_bytes());
-    for font in Font::ALL {
-        let widths: String =
-            font.widths().iter().map(|w| w.to_string()).collect::<Vec<_>>().join(" ");
-        objects.push(
-            format!(
-                "<< /Type /Font /Subtype /Type1 /BaseFont /{} /Encoding /WinAnsiEncoding \
-                 /FirstChar 32 /LastChar 255 /Widths [{widths}] >>",
-                font.base_name()
-            )
-            .into_bytes(),
-        );
-    }
-    let font_resources: String =
-        Font::ALL.iter().enumerate().map(|(i, _)| format!("/F{} {} 0 R", i + 1, 4 + i)).collect::<Vec<_>>().join(" ");
-
-    for (page, &obj) in pages.iter().zip(&page_objects) {
         match page {
-            Page::Text(text) => {
-                objects.push(
-                    format!(
-                        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << {font_resources} >> >> /Contents {} 0 R >>",
-                        num(text.width),
-                        num(text.height),
-                        obj + 1
-                    )
-                    .into_bytes(),
-                );
-                objects.push(stream(&text_content(text), true, ""));
-            }
-            Page::Image(image) => {
-                objects.push(
-                    format!(
-                        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /XObject << /Im1 {} 0 R >> >> /Contents {} 0 R >>",
-                        num(image.width),
-                        num(image.height),
-                        obj + 2,
-                        obj + 1
-                    )
-                    .into_bytes(),
-                );
-                let content = format!("q {} 0 0 {} 0 0 cm /Im1 Do Q\n", num(image.width), num(image.height));
-                objects.push(stream(content.as_bytes(), true, ""));
-                objects.push(stream(
-                    &image.jpeg,
-                    false,
-                    &format!(
-                        "/Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /DeviceGray \
-                         /BitsPerComponent 8 /Filter /DCTDecode ",
-                        image.pixels_wide, image.pixels_high
-                    ),
-                ));
+            Page::Text(t) => char_boxes.push(write_text_page(&mut doc, &tokens, t)?),
+            Page::Image(im) => {
+                write_image_page(&mut doc, im)?;
+                char_boxes.push(Vec::new());
             }
         }
     }
-
-    let mut out = Vec::with_capacity(objects.iter().map(Vec::len).sum::<usize>() + 1024);
-    out.extend_from_slice(b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n");
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        let _ = write!(out, "{} 0 obj\n", i + 1);
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-    for off in offsets {
-        let _ = write!(out, "{off:010} 00000 n \n");
-    }
-    let _ = write!(out, "trailer\n<< /Size {} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
-    out
+    let mut bytes = doc.save_to_bytes()?;
+    stable_creation_date(&mut bytes, info.creation_date.as_deref());
+    stable_file_id(&mut bytes);
+    Ok(Written { bytes, char_boxes })
 }
 
-fn stream(data: &[u8], compress: bool, extra_dict: &str) -> Vec<u8> {
-    let (body, filter) = if compress {
-        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(data).expect("writing to memory");
-        (enc.finish().expect("writing to memory"), "/Filter /FlateDecode ")
-    } else {
-        (data.to_vec(), "")
+/// pdfium stamps a new document with the current time (`/CreationDate(D:YYYYMMDDHHmmSS+00'00')`
+/// in the Info dictionary); replace it, in place and at the same length, with the document's own
+/// date (`D:YYYYMMDDHHmmSS`) or a fixed one.
+fn stable_creation_date(bytes: &mut [u8], date: Option<&str>) {
+    const MARK: &[u8] = b"/CreationDate(D:";
+    let head = bytes.len().min(4096);
+    let Some(at) = bytes[..head].windows(MARK.len()).position(|w| w == MARK).map(|p| p + MARK.len()) else {
+        return;
     };
-    let mut out = format!("<< {extra_dict}{filter}/Length {} >>\nstream\n", body.len()).into_bytes();
-    out.extend_from_slice(&body);
-    out.extend_from_slice(b"\nendstream");
-    out
+    let digits: String = date.unwrap_or("D:20000101000000").trim_start_matches("D:").chars().filter(char::is_ascii_digit).collect();
+    let digits = format!("{digits:0<14}");
+    if bytes.len() >= at + 14 && bytes[at..at + 14].iter().all(u8::is_ascii_digit) {
+        bytes[at..at + 14].copy_from_slice(&digits.as_bytes()[..14]);
+    }
 }
 
-fn text_content(page: &TextPage) -> Vec<u8> {
-    let mut s = String::new();
-    if !page.strokes.is_empty() {
-        s.push_str("q 0 G\n");
-        for st in &page.strokes {
-            let _ = writeln!(s, "{} w {} {} m {} {} l S", num(st.width), num(st.from.0), num(st.from.1), num(st.to.0), num(st.to.1));
-        }
-        s.push_str("Q\n");
+/// pdfium writes a random file identifier (`/ID [<…><…>]` in the trailer); replace it, in
+/// place and at the same length, with a digest of the rest of the file, so the same pages give
+/// the same bytes.
+fn stable_file_id(bytes: &mut [u8]) {
+    use sha2::{Digest, Sha256};
+    const MARK: &[u8] = b"/ID[<";
+    let tail = bytes.len().saturating_sub(4096);
+    let Some(at) = bytes[tail..].windows(MARK.len()).rposition(|w| w == MARK).map(|p| tail + p + MARK.len()) else {
+        return;
+    };
+    // <32 hex><32 hex>
+    let (first, second) = (at..at + 32, at + 34..at + 66);
+    if bytes.len() < at + 67 || &bytes[at + 32..at + 34] != b"><" || !bytes[first.clone()].iter().all(u8::is_ascii_hexdigit) {
+        return;
     }
-    for line in &page.lines {
-        let _ = write!(s, "BT {} g ", num(line.grey));
-        if line.word_spacing != 0.0 {
-            let _ = write!(s, "{} Tw ", num(line.word_spacing));
-        }
-        let _ = write!(s, "1 0 0 1 {} {} Tm", num(line.x), num(line.baseline));
-        let mut current: Option<(Font, f32)> = None;
+    bytes[first.clone()].fill(b'0');
+    bytes[second.clone()].fill(b'0');
+    let digest = Sha256::digest(&*bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02X}")).collect();
+    bytes[first].copy_from_slice(hex.as_bytes());
+    bytes[second].copy_from_slice(hex.as_bytes());
+}
+
+fn pt(v: f32) -> PdfPoints {
+    PdfPoints::new(v)
+}
+
+fn write_text_page(doc: &mut PdfDocument<'_>, tokens: &BTreeMap<Font, PdfFontToken>, t: &TextPage) -> Result<Vec<Vec<[f32; 4]>>> {
+    let mut page = doc.pages_mut().create_page_at_end(PdfPagePaperSize::Custom(pt(t.width), pt(t.height)))?;
+    page.set_content_regeneration_strategy(PdfPageContentRegenerationStrategy::Manual);
+    for s in &t.strokes {
+        let path = PdfPagePathObject::new_line(doc, pt(s.from.0), pt(s.from.1), pt(s.to.0), pt(s.to.1), PdfColor::BLACK, pt(s.width))?;
+        page.objects_mut().add_path_object(path)?;
+    }
+    for line in &t.lines {
+        let grey = (line.grey.clamp(0.0, 1.0) * 255.0).round() as u8;
+        let mut x = line.x;
         for run in &line.runs {
-            if current != Some((run.font, run.size)) {
-                let _ = write!(s, " /F{} {} Tf", run.font.index() + 1, num(run.size));
-                current = Some((run.font, run.size));
+            if run.text.is_empty() {
+                continue;
             }
-            s.push(' ');
-            s.push_str(&pdf_text(&run.text));
-            s.push_str(" Tj");
-        }
-        s.push_str(" ET\n");
-    }
-    s.into_bytes()
-}
-
-/// A PDF literal string in WinAnsi, non-ASCII bytes as octal escapes.
-fn pdf_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('(');
-    for c in text.chars() {
-        let code = win_ansi(c).unwrap_or(b'?');
-        match code {
-            b'(' | b')' | b'\\' => {
-                out.push('\\');
-                out.push(code as char);
+            let token = tokens[&run.font];
+            let mut obj = PdfPageTextObject::new(doc, &run.text, token, pt(run.size))?;
+            obj.translate(pt(x), pt(line.baseline))?;
+            if grey > 0 {
+                obj.set_fill_color(PdfColor::new(grey, grey, grey, 255))?;
             }
-            0x20..=0x7E => out.push(code as char),
-            _ => {
-                let _ = write!(out, "\\{code:03o}");
-            }
+            page.objects_mut().add_text_object(obj)?;
+            x += run.font.text_width(&run.text, run.size);
         }
     }
-    out.push(')');
-    out
-}
+    page.regenerate_content()?;
 
-/// A metadata string: ASCII literal, or UTF-16BE hex when it has other characters.
-fn pdf_string(text: &str) -> String {
-    if text.is_ascii() {
-        pdf_text(text)
-    } else {
-        let mut out = String::from("<FEFF");
-        for unit in text.encode_utf16() {
-            let _ = write!(out, "{unit:04X}");
+    // Read the text layer back. pdfium may reorder objects that share a baseline, so each
+    // written character is matched to the real (not generated) character of the same value on
+    // the same baseline whose origin is nearest to where the layout put it.
+    let text = page.text()?;
+    let h = t.height;
+    let mut by_baseline: BTreeMap<i64, Vec<(f32, char, [f32; 4])>> = BTreeMap::new();
+    for c in text.chars().iter() {
+        if c.is_generated()? {
+            continue;
         }
-        out.push('>');
-        out
+        let Some(u) = c.unicode_char() else { continue };
+        let (ox, oy) = c.origin()?;
+        let r = c.loose_bounds()?;
+        let b = [r.left().value, h - r.top().value, r.right().value, h - r.bottom().value];
+        by_baseline.entry((oy.value * 4.0).round() as i64).or_default().push((ox.value, u, b));
     }
+    let mut out = Vec::with_capacity(t.lines.len());
+    for line in &t.lines {
+        let key = (line.baseline * 4.0).round() as i64;
+        let row: Vec<&(f32, char, [f32; 4])> = (key - 1..=key + 1).filter_map(|k| by_baseline.get(&k)).flatten().collect();
+        let mut boxes = Vec::new();
+        let mut x = line.x;
+        for run in &line.runs {
+            for ch in run.text.chars() {
+                let found = row
+                    .iter()
+                    .filter(|(_, u, _)| *u == ch)
+                    .map(|(ox, _, b)| ((ox - x).abs(), b))
+                    .filter(|(d, _)| *d < 2.0)
+                    .min_by(|a, b| a.0.total_cmp(&b.0));
+                match found {
+                    Some((_, b)) => boxes.push(*b),
+                    None if ch == ' ' => boxes.push([x, h - line.baseline, x, h - line.baseline]),
+                    None => {
+                        return Err(Error::TextLayer(format!(
+                            "« {ch} » de « {} » introuvable à x = {x:.1}, ligne de base {:.1}",
+                            line.text(),
+                            line.baseline
+                        )));
+                    }
+                }
+                x += run.font.text_width(&ch.to_string(), run.size);
+            }
+        }
+        out.push(boxes);
+    }
+    Ok(out)
 }
 
-/// A number with at most two decimals and no trailing zeros (deterministic formatting).
-fn num(v: f32) -> String {
-    let r = (v * 100.0).round() / 100.0;
-    let s = format!("{r:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+fn write_image_page(doc: &mut PdfDocument<'_>, im: &ImagePage) -> Result<()> {
+    let mut page = doc.pages_mut().create_page_at_end(PdfPagePaperSize::Custom(pt(im.width), pt(im.height)))?;
+    page.set_content_regeneration_strategy(PdfPageContentRegenerationStrategy::Manual);
+    let mut obj = PdfPageImageObject::new_from_jpeg_reader(doc, Cursor::new(im.jpeg.clone()))?;
+    obj.scale(im.width, im.height)?;
+    page.objects_mut().add_image_object(obj)?;
+    page.regenerate_content()?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn numbers_are_short_and_stable() {
-        assert_eq!(num(12.0), "12");
-        assert_eq!(num(12.345), "12.35");
-        assert_eq!(num(-0.001), "0");
-        assert_eq!(num(595.28), "595.28");
-    }
-
-    #[test]
-    fn text_is_escaped_in_win_ansi() {
-        assert_eq!(pdf_text("(é) « œ »\\"), "(\\(\\351\\) \\253 \\234 \\273\\\\)");
-    }
-
-    #[test]
-    fn a_document_has_a_consistent_cross_reference_table() {
-        let page = TextPage {
+    fn sample_page() -> TextPage {
+        let run = |font, text: &str| Run { font, size: 11.0, text: text.into() };
+        TextPage {
             width: 595.28,
             height: 841.89,
-            lines: vec![TextLine {
-                x: 50.0,
-                baseline: 700.0,
-                word_spacing: 0.0,
-                grey: 0.0,
-                runs: vec![Run { font: Font::Times, size: 11.0, text: "Procès-verbal".into() }],
-            }],
-            strokes: vec![],
-        };
-        let bytes = write_pdf(&Info { title: "Essai".into(), creation_date: None }, &[Page::Text(page)]);
-        assert!(bytes.starts_with(b"%PDF-1.4"));
-        let tail = String::from_utf8_lossy(&bytes[bytes.len() - 40..]).into_owned();
-        let startxref: usize = tail.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
-        let text = String::from_utf8_lossy(&bytes[startxref..]).into_owned();
-        assert!(text.starts_with("xref"));
-        // Every offset in the table points at "N 0 obj".
-        for (i, line) in text.lines().skip(3).take_while(|l| l.ends_with(" n ")).enumerate() {
-            let off: usize = line[..10].parse().unwrap();
-            assert!(bytes[off..].starts_with(format!("{} 0 obj", i + 1).as_bytes()), "object {}", i + 1);
+            lines: vec![
+                TextLine { x: 60.0, baseline: 780.0, word_spacing: 0.0, runs: vec![run(Font::SansBold, "PROCÈS-VERBAL")], grey: 0.0 },
+                TextLine {
+                    x: 60.0,
+                    baseline: 760.0,
+                    word_spacing: 0.0,
+                    runs: vec![run(Font::Serif, "« Œuvre » cœur, "), run(Font::SerifBold, "DUPONT Kévin")],
+                    grey: 0.0,
+                },
+                TextLine { x: 60.0, baseline: 740.0, word_spacing: 0.0, runs: vec![run(Font::Mono, "0,62 mg/l")], grey: 0.3 },
+            ],
+            strokes: vec![Stroke { from: (60.0, 790.0), to: (535.0, 790.0), width: 0.5 }],
         }
+    }
+
+    #[test]
+    fn text_reads_back_exactly_with_boxes_in_reading_order() {
+        let w = write_pdf(&Info::default(), &[Page::Text(sample_page())]).unwrap();
+        assert!(w.bytes.starts_with(b"%PDF-"));
+        let boxes = &w.char_boxes[0];
+        assert_eq!(boxes[1].len(), "« Œuvre » cœur, DUPONT Kévin".chars().count());
+        // Characters of a line advance left to right on the same baseline band, top-left origin.
+        let b = w.span_box(0, 1, 0, 5).unwrap();
+        assert!(b[0] >= 59.0 && b[0] < 62.0, "{b:?}");
+        assert!(b[1] < 841.89 - 760.0 && b[3] > 841.89 - 760.0, "{b:?}");
+        let bold = w.span_box(0, 1, 16, 12).unwrap();
+        assert!(bold[0] > b[2], "{bold:?} after {b:?}");
+        // Read back independently: the text layer holds the exact characters.
+        let pdfium = ap_operators::native::NativeLibs::default().pdfium().unwrap();
+        let doc = pdfium.load_pdf_from_byte_slice(&w.bytes, None).unwrap();
+        let text = doc.pages().get(0).unwrap().text().unwrap().all();
+        assert!(text.contains("« Œuvre » cœur, DUPONT Kévin"), "{text}");
+    }
+
+    #[test]
+    fn same_pages_give_the_same_bytes() {
+        let a = write_pdf(&Info::default(), &[Page::Text(sample_page())]).unwrap();
+        let b = write_pdf(&Info::default(), &[Page::Text(sample_page())]).unwrap();
+        assert!(a.bytes == b.bytes, "two writes of the same page differ");
     }
 }

@@ -659,7 +659,7 @@ impl<'a> Writer<'a> {
         b.push(Block::Gap(1.0));
         b.push(Block::Row { cells: vec![(280.0, vec![Span::plain(format!("Fait à {}, le {}", s.service.town, self.date_numeric(exam.date)))])], size: None, family: None, rule_below: false });
         b.push(Block::Row { cells: vec![(280.0, vec![Span::bold(doctor)])], size: None, family: None, rule_below: false });
-        let family = if self.chance(0.5) { Family::Times } else { Family::Helvetica };
+        let family = if self.chance(0.5) { Family::Serif } else { Family::Sans };
         Some(Draft { kind: Kind::CertificatMedical, title: "CERTIFICAT MÉDICAL".into(), blocks: b, priority: if second { 3 } else { 1 }, person: Some(v.id.clone()), family: Some(family), size: None, pv_header: false })
     }
 
@@ -931,7 +931,7 @@ impl<'a> Writer<'a> {
             let r = self.fact(format!("{} g/l", french::decimal(rate, 2)), vec![("alcool_taux", Value::rate(rate, "g/l"))]);
             b.push(para(vec![Span::bold("Taux d'alcool dans le sang : "), r]));
             b.push(para(vec![self.t("Méthode : chromatographie en phase gazeuse.")]));
-            return Some(Draft { kind: Kind::AnalyseSanguine, title: "RÉSULTAT D'ANALYSE SANGUINE".into(), blocks: b, priority: 1, person: Some(s.suspect.id.clone()), family: Some(Family::Courier), size: Some(10.0), pv_header: false });
+            return Some(Draft { kind: Kind::AnalyseSanguine, title: "RÉSULTAT D'ANALYSE SANGUINE".into(), blocks: b, priority: 1, person: Some(s.suspect.id.clone()), family: Some(Family::Mono), size: Some(10.0), pv_header: false });
         }
         let first = rate + f64::from(self.range(1..5)) / 100.0;
         let mono = |t: String| Block::Para(Para { spans: vec![Span::plain(t)], align: Align::Left, size: None, family: None, indent: 0.0, space_after: 0.0 });
@@ -951,8 +951,8 @@ impl<'a> Writer<'a> {
         b.push(Block::FrameEnd);
         b.push(Block::Gap(1.0));
         let method = self.fact("au moyen de l'éthylomètre", vec![("alcool_mesure", Value::text("éthylomètre"))]);
-        b.push(Block::Para(Para { spans: vec![self.t("Vérification de l'état alcoolique effectuée "), method, self.t(" ci-dessus, dûment vérifié. Taux retenu : le plus faible des deux.")], align: Align::Left, size: Some(10.0), family: Some(Family::Helvetica), indent: 0.0, space_after: 0.5 }));
-        Some(Draft { kind: Kind::Ethylometre, title: "TICKET ÉTHYLOMÈTRE".into(), blocks: b, priority: 1, person: Some(s.suspect.id.clone()), family: Some(Family::Courier), size: Some(10.0), pv_header: false })
+        b.push(Block::Para(Para { spans: vec![self.t("Vérification de l'état alcoolique effectuée "), method, self.t(" ci-dessus, dûment vérifié. Taux retenu : le plus faible des deux.")], align: Align::Left, size: Some(10.0), family: Some(Family::Mono), indent: 0.0, space_after: 0.5 }));
+        Some(Draft { kind: Kind::Ethylometre, title: "TICKET ÉTHYLOMÈTRE".into(), blocks: b, priority: 1, person: Some(s.suspect.id.clone()), family: Some(Family::Mono), size: Some(10.0), pv_header: false })
     }
 
     pub fn perquisition(&self) -> Option<Draft> {
@@ -1021,7 +1021,7 @@ impl<'a> Writer<'a> {
         r.push(para(vec![self.t("Vous trouverez en annexe le détail des communications demandées.")]));
         r.push(Block::Gap(1.0));
         r.push(Block::Row { cells: vec![(260.0, vec![Span::plain("Le service des obligations légales")])], size: None, family: None, rule_below: false });
-        let resp = Draft { kind: Kind::ReponseRequisition, title: "RÉPONSE À RÉQUISITION".into(), blocks: r, priority: 3, person: None, family: Some(Family::Helvetica), size: Some(9.5), pv_header: false };
+        let resp = Draft { kind: Kind::ReponseRequisition, title: "RÉPONSE À RÉQUISITION".into(), blocks: r, priority: 3, person: None, family: Some(Family::Mono), size: Some(9.5), pv_header: false };
         (req, resp)
     }
 
@@ -1055,7 +1055,7 @@ impl<'a> Writer<'a> {
                 b.push(para(vec![Span::plain(format!("Peine prononcée : {}", c.sentence))]));
             }
         }
-        Draft { kind: Kind::CasierB1, title: "BULLETIN N° 1 DU CASIER JUDICIAIRE".into(), blocks: b, priority: 2, person: Some(sus.id.clone()), family: Some(Family::Courier), size: Some(9.5), pv_header: false }
+        Draft { kind: Kind::CasierB1, title: "BULLETIN N° 1 DU CASIER JUDICIAIRE".into(), blocks: b, priority: 2, person: Some(sus.id.clone()), family: Some(Family::Mono), size: Some(9.5), pv_header: false }
     }
 
     pub fn synthese(&self) -> Draft {
@@ -1128,7 +1128,7 @@ impl<'a> Writer<'a> {
                     }
                 }
                 Kind::ListingTelephonique => {
-                    b.push(Block::Row { cells: header_cells(&["Date", "Heure", "Type", "Correspondant", "Durée", "Relais"]), size: Some(8.0), family: Some(Family::Courier), rule_below: true });
+                    b.push(Block::Row { cells: header_cells(&["Date", "Heure", "Type", "Correspondant", "Durée", "Relais"]), size: Some(8.0), family: Some(Family::Mono), rule_below: true });
                     for _ in 0..rows_per_page {
                         clock = clock.add_minutes(self.range(3..400));
                         let row = [
@@ -1139,11 +1139,11 @@ impl<'a> Writer<'a> {
                             format!("{}", self.range(0..900)),
                             format!("{}-{}", s.service.dept, self.range(10_000..99_999)),
                         ];
-                        b.push(Block::Row { cells: cells(&row), size: Some(8.0), family: Some(Family::Courier), rule_below: false });
+                        b.push(Block::Row { cells: cells(&row), size: Some(8.0), family: Some(Family::Mono), rule_below: false });
                     }
                 }
                 _ => {
-                    b.push(Block::Row { cells: header_cells(&["Date", "Libellé", "Débit", "Crédit", "Solde"]), size: Some(8.0), family: Some(Family::Courier), rule_below: true });
+                    b.push(Block::Row { cells: header_cells(&["Date", "Libellé", "Débit", "Crédit", "Solde"]), size: Some(8.0), family: Some(Family::Mono), rule_below: true });
                     for _ in 0..rows_per_page {
                         clock = clock.add_minutes(self.range(60..3000));
                         let amount = self.range(1..400) as i64;
@@ -1157,7 +1157,7 @@ impl<'a> Writer<'a> {
                             if credit { french::decimal((amount * 5) as f64, 2) } else { String::new() },
                             french::decimal(balance as f64, 2),
                         ];
-                        b.push(Block::Row { cells: cells(&row), size: Some(8.0), family: Some(Family::Courier), rule_below: false });
+                        b.push(Block::Row { cells: cells(&row), size: Some(8.0), family: Some(Family::Mono), rule_below: false });
                     }
                 }
             }

@@ -3,7 +3,7 @@
 //! layers, a dossier scanned whole at 300 dpi, one scanned at 150–200 dpi with noise, skew and
 //! sideways/upside-down pages, and a mixed one where only some pages are scans.
 //!
-//! Regenerate it with `cargo run -p ap-datasets --example sample -- datasets/sample`.
+//! Regenerate it with `assistant-parquet corpus sample --out datasets/sample`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,29 +30,27 @@ pub fn plan() -> Vec<Params> {
     };
     let native = BTreeMap::new();
     // Whole dossier scanned cleanly at 300 dpi (pages beyond the drawn count are ignored).
-    let clean: BTreeMap<usize, Scan> = (1..=6).map(|p| (p, scan(300, 0, 0.0, 2.0, 0.0, 60))).collect();
+    let clean: BTreeMap<usize, Scan> = (1..=6).map(|p| (p, scan(300, 0, 0.0, 0.0, 0.0, 40))).collect();
     // Office-scanner quality: 150/200 dpi, noise, skew, one page sideways and one upside down.
     let rough: BTreeMap<usize, Scan> = [
-        (1, scan(200, 0, -1.4, 6.0, 1.0, 55)),
-        (2, scan(150, 90, 0.8, 9.0, 0.0, 45)),
-        (3, scan(200, 180, 2.6, 4.0, 1.0, 50)),
-        (4, scan(150, 0, -2.9, 9.0, 1.0, 40)),
-        (5, scan(200, 0, 1.7, 6.0, 0.0, 65)),
-        (6, scan(150, 270, -0.6, 4.0, 0.0, 55)),
+        (1, scan(200, 0, -1.4, 4.0, 1.0, 40)),
+        (2, scan(150, 90, 0.8, 6.0, 0.0, 35)),
+        (3, scan(200, 180, 2.6, 3.0, 1.0, 40)),
+        (4, scan(150, 270, -2.9, 6.0, 1.0, 35)),
     ]
     .into_iter()
     .collect();
     // Mixed: native pages with a few scanned ones.
     let mixed: BTreeMap<usize, Scan> =
-        [(2, scan(200, 0, 1.1, 4.0, 0.0, 60)), (5, scan(150, 0, -2.2, 6.0, 1.0, 50)), (6, scan(200, 180, 0.4, 4.0, 0.0, 60))]
+        [(2, scan(200, 0, 1.1, 3.0, 0.0, 40)), (5, scan(150, 180, -2.2, 4.0, 1.0, 35))]
             .into_iter()
             .collect();
     vec![
         base((6, 10), native.clone()),
         base((8, 12), native.clone()),
-        base((4, 4), clean),
-        base((5, 6), rough),
-        base((8, 11), mixed),
+        base((3, 3), clean),
+        base((4, 4), rough),
+        base((6, 8), mixed),
         base((3, 15), native),
     ]
 }

@@ -14,6 +14,17 @@ use clap::{Args, Subcommand};
 pub enum CorpusCommand {
     /// Generate synthetic procédures (PDF) with their gold annotations.
     Generate(GenerateArgs),
+    /// Write the fixed sample committed under datasets/sample (a few short dossiers, native,
+    /// scanned and mixed).
+    Sample(SampleArgs),
+}
+
+/// Flags of `corpus sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Output folder, e.g. datasets/sample.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 /// Flags of `corpus generate`.
@@ -43,6 +54,12 @@ pub struct GenerateArgs {
 pub fn run(command: CorpusCommand) -> Result<()> {
     match command {
         CorpusCommand::Generate(args) => generate(args),
+        CorpusCommand::Sample(args) => {
+            let ids = ap_datasets::sample::write(&args.out)
+                .with_context(|| format!("écriture de l'échantillon dans {}", args.out.display()))?;
+            eprintln!("{} dossiers écrits dans {} : {}", ids.len(), args.out.display(), ids.join(", "));
+            Ok(())
+        }
     }
 }
 
