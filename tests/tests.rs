@@ -4,3 +4,4 @@ mod corpus;
 mod ingestion;
 mod native;
 mod server;
+mod workspace;

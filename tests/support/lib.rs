@@ -43,7 +43,11 @@ pub struct Server {
 impl Server {
     /// Start `assistant-parquet serve` on a free port with a fresh data directory and `extra` args.
     pub fn start(extra: &[&str]) -> Result<Self> {
-        let data_dir = tempfile::tempdir()?;
+        Self::start_in(tempfile::tempdir()?, extra)
+    }
+
+    /// Start the server on an existing data directory (e.g. the one of a killed server).
+    pub fn start_in(data_dir: tempfile::TempDir, extra: &[&str]) -> Result<Self> {
         let mut child = Command::new(binary())
             .arg("serve")
             .args(["--addr", "127.0.0.1:0", "--data-dir"])
@@ -73,6 +77,23 @@ impl Server {
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Ok(Self { child, url, data_dir })
+    }
+
+    /// Kill the server with SIGKILL (no shutdown code runs) and hand back its data directory.
+    pub fn kill(mut self) -> Result<tempfile::TempDir> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(std::mem::replace(&mut self.data_dir, tempfile::tempdir()?))
+    }
+
+    /// Run `assistant-parquet args…` against this server's data directory (e.g. `access grant`)
+    /// and return its stdout.
+    pub fn command(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new(binary()).args(args).arg("--data-dir").arg(self.data_dir.path()).output()?;
+        if !out.status.success() {
+            bail!("assistant-parquet {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8(out.stdout)?)
     }
 
     /// A blocking HTTP client with a sane timeout.

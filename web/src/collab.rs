@@ -383,6 +383,15 @@ fn coalesce_updates(frames: &mut Vec<(Target, Vec<u8>)>, durable: &[Vec<u8>]) {
     frames.push((Target::All, yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(merged)).encode_v1()));
 }
 
+/// A close frame's reason fits in 123 bytes (RFC 6455 §5.5): cut at a character boundary.
+fn close_reason(reason: &str) -> String {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_string()
+}
+
 /// A token bucket: `rate` messages per second on average, bursts up to `2 × rate`.
 #[derive(Debug)]
 struct RateLimit {
@@ -425,8 +434,15 @@ where
     let (close_tx, mut close_rx) = oneshot::channel::<(u16, String)>();
 
     let mut writer = tokio::spawn(async move {
-        // The room dropped this connection: a close it queued, or "too slow".
-        fn kicked(out_rx: &mut mpsc::Receiver<Outbound>) -> Option<(u16, String)> {
+        // The room dropped this connection: the reader's close, a close the room queued, or
+        // "too slow".
+        fn kicked(
+            out_rx: &mut mpsc::Receiver<Outbound>,
+            close_rx: &mut oneshot::Receiver<(u16, String)>,
+        ) -> Option<(u16, String)> {
+            if let Ok(close) = close_rx.try_recv() {
+                return Some(close);
+            }
             while let Ok(out) = out_rx.try_recv() {
                 if let Outbound::Close(code, reason) = out {
                     return Some((code, reason));
@@ -440,17 +456,17 @@ where
                 out = out_rx.recv() => match out {
                     Some(Outbound::Frame(frame)) => tokio::select! {
                         sent = sink.send(Message::Binary(frame)) => if sent.is_err() { return },
-                        () = kick.notified() => break kicked(&mut out_rx),
+                        () = kick.notified() => break kicked(&mut out_rx, &mut close_rx),
                     },
                     Some(Outbound::Close(code, reason)) => break Some((code, reason)),
-                    None => break kicked(&mut out_rx),
+                    None => break kicked(&mut out_rx, &mut close_rx),
                 },
                 close = &mut close_rx => break close.ok(),
-                () = kick.notified() => break kicked(&mut out_rx),
+                () = kick.notified() => break kicked(&mut out_rx, &mut close_rx),
             }
         };
         if let Some((code, reason)) = close {
-            let frame = CloseFrame { code, reason: reason.into() };
+            let frame = CloseFrame { code, reason: close_reason(&reason).into() };
             let _ = tokio::time::timeout(Duration::from_secs(2), sink.send(Message::Close(Some(frame)))).await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(2), sink.close()).await;
