@@ -1,6 +1,7 @@
 //! The end-to-end test binary: one module per area.
 
 mod corpus;
+mod engine;
 mod ingestion;
 mod native;
 mod server;

@@ -6,8 +6,17 @@
 //! by content hash in the data directory. The graph wires the pure stages of `ap-operators`; it
 //! knows nothing of HTTP or of the collaborative workspace.
 //!
-//! The graph is built stage by stage as the operators land (see ARCHITECTURE.md).
+//! The graph is built stage by stage as the operators land. Today it goes from documents to
+//! positioned page text (native text layer or OCR, memoized), with corrections as a durable input
+//! collection; see [`engine`] for the wiring and [`store`] for what is kept on disk.
 
 pub mod correction;
+pub mod engine;
+pub mod error;
+pub mod shared;
+pub mod store;
 
 pub use correction::{Change, Correction};
+pub use engine::{DocumentKey, DossierState, Engine, EngineOptions, InputRecord, Progress, Update};
+pub use error::{Error, Result};
+pub use shared::Shared;

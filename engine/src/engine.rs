@@ -1,0 +1,536 @@
+//! The engine: one dataflow thread, a pool for expensive operators, a durable input log.
+//!
+//! ```text
+//!  add_document / remove_document / correct ──► input log (fsync) ──► command channel
+//!                                                                        │
+//!             ┌──────────────────────── dataflow thread (timely worker) ◄┘
+//!             │  documents ⋈ extracted pages (by content hash) ──► page texts ──► state, subscribers
+//!             │  corrections ─────────────────────────────────────► state, subscribers
+//!             └─► memo miss: job to the extraction pool ──► memo ──► `extracted` input (later update)
+//! ```
+//!
+//! Expensive work never runs on the dataflow thread: a document whose text is not memoized is
+//! sent to the pool, and its pages come back as later updates of the `extracted` collection, so a
+//! slow document never blocks the others. Extracted pages are facts about a content hash: the join
+//! with the `documents` collection decides which of them are current, so retracting a document
+//! withdraws its pages downstream, and re-inserting it finds its text in the memo without
+//! re-running OCR. The same holds across restarts: the log is replayed, the memo is on disk.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+use differential_dataflow::input::Input as _;
+use serde::{Deserialize, Serialize};
+
+use ap_operators::document::Page;
+use ap_operators::input::{IngestOptions, Ingestor};
+use ap_operators::native::NativeLibs;
+
+use crate::shared::Shared;
+use crate::store::Store;
+use crate::{Correction, Error, Result};
+
+/// Name and version of the memoized extraction operator. Bump the version when extraction
+/// changes: old results are then ignored and recomputed.
+pub const EXTRACTION: (&str, u32) = ("extract_document", 1);
+
+/// Identifies a document within the engine.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct DocumentKey {
+    pub dossier: String,
+    pub document: String,
+}
+
+/// One logged input record. `diff` (+1/-1) is stored beside it in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "input", rename_all = "snake_case")]
+pub enum InputRecord {
+    /// A file of a dossier; `blob` is the SHA-256 of its bytes in the blob store.
+    Document { key: DocumentKey, name: String, blob: String },
+    /// A user's correction.
+    Correction { dossier: String, correction: Correction },
+}
+
+/// A change pushed to subscribers of a dossier.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// A page's text appeared (+1) or was withdrawn (-1).
+    PageText { document: String, page: u32, diff: isize },
+    /// A correction became current (+1) or was withdrawn (-1).
+    Correction { id: String, diff: isize },
+    /// A document could not be read; the message is for the user.
+    DocumentFailed { document: String, message: String },
+}
+
+/// Processing progress of a dossier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Documents received and current.
+    pub documents: usize,
+    /// Of which, documents whose text is available.
+    pub documents_extracted: usize,
+    /// Documents waiting for the extraction pool.
+    pub documents_pending: usize,
+    /// Documents that could not be read.
+    pub documents_failed: usize,
+    /// Pages with text.
+    pub pages: usize,
+    /// Of which, pages read by OCR.
+    pub pages_ocr: usize,
+}
+
+/// The current state of a dossier, as the dataflow computed it.
+#[derive(Debug, Clone, Default)]
+pub struct DossierState {
+    /// Page texts by (document, page).
+    pub pages: BTreeMap<(String, u32), Shared<Page>>,
+    /// Current corrections by id.
+    pub corrections: BTreeMap<String, Correction>,
+    /// Documents: name, blob.
+    pub documents: BTreeMap<String, (String, String)>,
+    /// Documents that could not be read, with the reason (French).
+    pub failures: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+struct SharedState {
+    dossiers: HashMap<String, DossierState>,
+    pending: HashSet<String>,
+    subscribers: HashMap<String, Vec<Sender<Update>>>,
+}
+
+impl SharedState {
+    fn notify(&mut self, dossier: &str, update: Update) {
+        if let Some(subs) = self.subscribers.get_mut(dossier) {
+            subs.retain(|s| s.send(update.clone()).is_ok());
+        }
+    }
+}
+
+enum Command {
+    Input(Vec<(InputRecord, isize)>),
+    Extracted { blob: String, pages: Vec<Shared<Page>> },
+    Sync(Sender<()>),
+    /// Stop the dataflow thread (its job sender then closes, which stops the pool).
+    Shutdown,
+}
+
+/// Counters of operator invocations, for tests and benches.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Extraction jobs actually run (memo misses).
+    pub extractions: std::sync::atomic::AtomicUsize,
+    /// Records that flowed out of the page-text stage.
+    pub page_text_records: std::sync::atomic::AtomicUsize,
+}
+
+/// Options of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Threads of the extraction pool (OCR inside a document is parallel too).
+    pub extraction_threads: usize,
+    /// Ingestion options (limits, OCR settings).
+    pub ingest: IngestOptions,
+    /// Where the native libraries are.
+    pub native: NativeLibs,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self { extraction_threads: 1, ingest: IngestOptions::default(), native: NativeLibs::default() }
+    }
+}
+
+/// A running engine over one data directory.
+pub struct Engine {
+    store: Arc<Store>,
+    state: Arc<Mutex<SharedState>>,
+    commands: Sender<Command>,
+    counters: Arc<Counters>,
+    dataflow: Option<JoinHandle<()>>,
+    pool: Vec<JoinHandle<()>>,
+    jobs: Option<Sender<(String, String)>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Open the engine on `data_dir`, replaying its input log.
+    pub fn open(data_dir: &Path, options: EngineOptions) -> Result<Self> {
+        let store = Arc::new(Store::open(data_dir)?);
+        let state = Arc::new(Mutex::new(SharedState::default()));
+        let counters = Arc::new(Counters::default());
+        let (commands, command_rx) = crossbeam_channel::unbounded::<Command>();
+        let (jobs, job_rx) = crossbeam_channel::unbounded::<(String, String)>();
+
+        let mut pool = Vec::new();
+        for i in 0..options.extraction_threads.max(1) {
+            let job_rx = job_rx.clone();
+            let store = store.clone();
+            let commands = commands.clone();
+            let state = state.clone();
+            let options = options.clone();
+            let counters = counters.clone();
+            pool.push(
+                std::thread::Builder::new()
+                    .name(format!("extraction-{i}"))
+                    .spawn(move || extraction_worker(job_rx, store, commands, state, options, counters))
+                    .expect("spawn extraction thread"),
+            );
+        }
+
+        let dataflow = {
+            let store = store.clone();
+            let state = state.clone();
+            let counters = counters.clone();
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name("dataflow".into())
+                .spawn(move || run_dataflow(command_rx, store, state, counters, jobs))
+                .expect("spawn dataflow thread")
+        };
+
+        let engine = Self { store, state, commands, counters, dataflow: Some(dataflow), pool, jobs: Some(jobs) };
+        // Replay the log: everything acknowledged before the last stop.
+        let mut replay = Vec::new();
+        for logged in engine.store.inputs()? {
+            replay.push((serde_json::from_str::<InputRecord>(&logged.record)?, logged.diff as isize));
+        }
+        if !replay.is_empty() {
+            engine.commands.send(Command::Input(replay)).map_err(|_| Error::Stopped)?;
+        }
+        Ok(engine)
+    }
+
+    /// Add a file to a dossier. Returns once the input is durably logged (acknowledged);
+    /// its text arrives later (see [`Engine::subscribe`], [`Engine::sync`]).
+    pub fn add_document(&self, dossier: &str, document: &str, name: &str, bytes: &[u8]) -> Result<()> {
+        let blob = self.store.put_blob(bytes)?;
+        let key = DocumentKey { dossier: dossier.into(), document: document.into() };
+        let mut updates = Vec::new();
+        if let Some((old_name, old_blob)) = self.dossier(dossier).documents.get(document).cloned() {
+            if old_blob == blob && old_name == name {
+                return Ok(()); // the same file again: nothing changes
+            }
+            // A new version replaces the old one: withdraw it in the same durable step.
+            updates.push((InputRecord::Document { key: key.clone(), name: old_name, blob: old_blob }, -1));
+        }
+        updates.push((InputRecord::Document { key, name: name.into(), blob }, 1));
+        self.apply(updates)
+    }
+
+    /// Withdraw a document from its dossier (its text and everything derived from it).
+    pub fn remove_document(&self, dossier: &str, document: &str) -> Result<()> {
+        let (name, blob) = self
+            .dossier(dossier)
+            .documents
+            .get(document)
+            .cloned()
+            .ok_or_else(|| Error::UnknownDocument(document.into()))?;
+        let key = DocumentKey { dossier: dossier.into(), document: document.into() };
+        self.apply(vec![(InputRecord::Document { key, name, blob }, -1)])
+    }
+
+    /// Record a user's correction.
+    /// A correction with the id of a current one replaces it.
+    pub fn correct(&self, dossier: &str, correction: Correction) -> Result<()> {
+        let mut updates = Vec::new();
+        if let Some(old) = self.dossier(dossier).corrections.get(&correction.id).cloned() {
+            if old == correction {
+                return Ok(());
+            }
+            updates.push((InputRecord::Correction { dossier: dossier.into(), correction: old }, -1));
+        }
+        updates.push((InputRecord::Correction { dossier: dossier.into(), correction }, 1));
+        self.apply(updates)
+    }
+
+    /// Log `updates` durably, then hand them to the dataflow.
+    pub fn apply(&self, updates: Vec<(InputRecord, isize)>) -> Result<()> {
+        let logged = updates
+            .iter()
+            .map(|(r, d)| Ok((serde_json::to_string(r)?, *d as i64)))
+            .collect::<Result<Vec<_>>>()?;
+        self.store.append_inputs(&logged)?;
+        self.commands.send(Command::Input(updates)).map_err(|_| Error::Stopped)
+    }
+
+    /// Wait until every input given so far, and every extraction they started, is reflected in
+    /// the state.
+    pub fn sync(&self) -> Result<()> {
+        loop {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            self.commands.send(Command::Sync(tx)).map_err(|_| Error::Stopped)?;
+            rx.recv().map_err(|_| Error::Stopped)?;
+            if self.state.lock().expect("state lock").pending.is_empty() {
+                // One more round so the last extraction results are through the dataflow.
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                self.commands.send(Command::Sync(tx)).map_err(|_| Error::Stopped)?;
+                rx.recv().map_err(|_| Error::Stopped)?;
+                if self.state.lock().expect("state lock").pending.is_empty() {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// A snapshot of a dossier's current state.
+    pub fn dossier(&self, dossier: &str) -> DossierState {
+        self.state.lock().expect("state lock").dossiers.get(dossier).cloned().unwrap_or_default()
+    }
+
+    /// Processing progress of a dossier.
+    pub fn progress(&self, dossier: &str) -> Progress {
+        let state = self.state.lock().expect("state lock");
+        let Some(d) = state.dossiers.get(dossier) else { return Progress::default() };
+        let extracted: HashSet<&str> = d.pages.keys().map(|(doc, _)| doc.as_str()).collect();
+        Progress {
+            documents: d.documents.len(),
+            documents_extracted: extracted.len(),
+            documents_pending: d.documents.values().filter(|(_, blob)| state.pending.contains(blob)).count(),
+            documents_failed: d.failures.len(),
+            pages: d.pages.len(),
+            pages_ocr: d.pages.values().filter(|p| p.confidence.is_some()).count(),
+        }
+    }
+
+    /// Receive every change of `dossier` from now on.
+    pub fn subscribe(&self, dossier: &str) -> Receiver<Update> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.state.lock().expect("state lock").subscribers.entry(dossier.into()).or_default().push(tx);
+        rx
+    }
+
+    /// Invocation counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.jobs.take();
+        // The dataflow thread stops on `Shutdown`; dropping its job sender then stops the pool.
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(h) = self.dataflow.take() {
+            let _ = h.join();
+        }
+        for h in self.pool.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+fn extraction_worker(
+    jobs: Receiver<(String, String)>,
+    store: Arc<Store>,
+    commands: Sender<Command>,
+    state: Arc<Mutex<SharedState>>,
+    options: EngineOptions,
+    counters: Arc<Counters>,
+) {
+    let pdfium = match options.native.pdfium() {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::error!(error = %e, "pdfium unavailable; documents cannot be extracted");
+            None
+        }
+    };
+    for (blob, name) in jobs {
+        counters.extractions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = match (pdfium, store.blob(&blob)) {
+            (Some(pdfium), Ok(bytes)) => Ingestor::new(pdfium, options.ingest.clone())
+                .ingest_file(&blob, &name, &bytes)
+                .map(|doc| doc.pages)
+                .map_err(|e| e.to_string()),
+            (None, _) => Err("la bibliothèque pdfium n'est pas disponible sur le serveur".to_string()),
+            (_, Err(e)) => Err(e.to_string()),
+        };
+        match result {
+            Ok(pages) => {
+                match serde_json::to_vec(&pages) {
+                    Ok(json) => {
+                        if let Err(e) = store.memo_put(EXTRACTION.0, EXTRACTION.1, &blob, &json) {
+                            tracing::warn!(error = %e, "memo write failed");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "memo encode failed"),
+                }
+                let pages = pages.into_iter().map(|p| Shared::new(format!("{blob}:{}", p.number), p)).collect();
+                let _ = commands.send(Command::Extracted { blob, pages });
+            }
+            Err(message) => {
+                let mut st = state.lock().expect("state lock");
+                st.pending.remove(&blob);
+                let mut failed = Vec::new();
+                for (dossier, d) in st.dossiers.iter_mut() {
+                    for (doc, (_, b)) in &d.documents {
+                        if *b == blob {
+                            d.failures.insert(doc.clone(), message.clone());
+                            failed.push((dossier.clone(), doc.clone()));
+                        }
+                    }
+                }
+                for (dossier, document) in failed {
+                    st.notify(&dossier, Update::DocumentFailed { document, message: message.clone() });
+                }
+            }
+        }
+    }
+}
+
+type Time = u64;
+
+fn run_dataflow(
+    commands: Receiver<Command>,
+    store: Arc<Store>,
+    state: Arc<Mutex<SharedState>>,
+    counters: Arc<Counters>,
+    jobs: Sender<(String, String)>,
+) {
+    timely::execute_directly(move |worker| {
+        let page_sink = state.clone();
+        let correction_sink = state.clone();
+        let page_counter = counters.clone();
+        let (mut documents, mut extracted, mut corrections, probe) = worker.dataflow::<Time, _, _>(|scope| {
+            // (blob, document): which documents are current, keyed by their content.
+            let (documents, document_coll) = scope.new_collection::<(String, DocumentKey), isize>();
+            // (blob, page): extraction results, facts about a content hash.
+            let (extracted, extracted_coll) = scope.new_collection::<(String, Shared<Page>), isize>();
+            // (dossier, correction id, correction as JSON): current corrections.
+            let (corrections, correction_coll) = scope.new_collection::<(String, String, String), isize>();
+
+            let (probe, _) = document_coll
+                .join_map(extracted_coll, |_blob, key, page| (key.clone(), page.clone()))
+                .consolidate()
+                .inspect(move |((key, page), _time, diff)| {
+                    page_counter.page_text_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let mut st = page_sink.lock().expect("state lock");
+                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                    let slot = (key.document.clone(), page.number);
+                    if *diff > 0 {
+                        d.pages.insert(slot, page.clone());
+                    } else if d.pages.get(&slot).is_some_and(|p| p == page) {
+                        d.pages.remove(&slot);
+                    }
+                    let update = Update::PageText { document: key.document.clone(), page: page.number, diff: *diff };
+                    st.notify(&key.dossier, update);
+                })
+                .probe();
+            correction_coll
+                .consolidate()
+                .inspect(move |((dossier, id, json), _time, diff)| {
+                    let mut st = correction_sink.lock().expect("state lock");
+                    let d = st.dossiers.entry(dossier.clone()).or_default();
+                    if *diff > 0 {
+                        match serde_json::from_str::<Correction>(json) {
+                            Ok(c) => {
+                                d.corrections.insert(id.clone(), c);
+                            }
+                            Err(e) => tracing::error!(error = %e, "logged correction unreadable"),
+                        }
+                    } else if d.corrections.get(id).is_some_and(|c| serde_json::to_string(c).ok().as_deref() == Some(json)) {
+                        d.corrections.remove(id);
+                    }
+                    st.notify(dossier, Update::Correction { id: id.clone(), diff: *diff });
+                })
+                .probe_with(&probe);
+            (documents, extracted, corrections, probe)
+        });
+
+        let mut time: Time = 0;
+        // Blobs whose pages are already in the `extracted` collection.
+        let mut extracted_blobs: HashSet<String> = HashSet::new();
+        let mut running = true;
+        while running {
+            let Ok(first) = commands.recv() else { break };
+            let mut syncs = Vec::new();
+            let mut arrived = Vec::new();
+            for command in std::iter::once(first).chain(commands.try_iter()) {
+                match command {
+                    Command::Input(records) => {
+                        for (record, diff) in records {
+                            match record {
+                                InputRecord::Document { key, name, blob } => {
+                                    documents.update((blob.clone(), key.clone()), diff);
+                                    let mut st = state.lock().expect("state lock");
+                                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                                    if diff > 0 {
+                                        d.documents.insert(key.document.clone(), (name.clone(), blob.clone()));
+                                    } else {
+                                        d.documents.remove(&key.document);
+                                        d.failures.remove(&key.document);
+                                    }
+                                    if diff > 0 && !extracted_blobs.contains(&blob) && !st.pending.contains(&blob) {
+                                        match memoized_pages(&store, &blob) {
+                                            Some(pages) => {
+                                                for page in pages {
+                                                    extracted.insert((blob.clone(), page));
+                                                }
+                                                extracted_blobs.insert(blob);
+                                            }
+                                            None => {
+                                                if let Some(d) = st.dossiers.get_mut(&key.dossier) {
+                                                    d.failures.remove(&key.document);
+                                                }
+                                                st.pending.insert(blob.clone());
+                                                let _ = jobs.send((blob, name));
+                                            }
+                                        }
+                                    }
+                                }
+                                InputRecord::Correction { dossier, correction } => match serde_json::to_string(&correction) {
+                                    Ok(json) => corrections.update((dossier, correction.id.clone(), json), diff),
+                                    Err(e) => tracing::error!(error = %e, "correction not encodable"),
+                                },
+                            }
+                        }
+                    }
+                    Command::Extracted { blob, pages } => {
+                        if extracted_blobs.insert(blob.clone()) {
+                            for page in pages {
+                                extracted.insert((blob.clone(), page));
+                            }
+                        }
+                        arrived.push(blob);
+                    }
+                    Command::Sync(tx) => syncs.push(tx),
+                    Command::Shutdown => running = false,
+                }
+            }
+            time += 1;
+            documents.advance_to(time);
+            extracted.advance_to(time);
+            corrections.advance_to(time);
+            documents.flush();
+            extracted.flush();
+            corrections.flush();
+            while probe.less_than(&time) {
+                worker.step();
+            }
+            if !arrived.is_empty() {
+                let mut st = state.lock().expect("state lock");
+                for blob in arrived {
+                    st.pending.remove(&blob);
+                }
+            }
+            for tx in syncs {
+                let _ = tx.send(());
+            }
+        }
+    });
+}
+
+fn memoized_pages(store: &Store, blob: &str) -> Option<Vec<Shared<Page>>> {
+    let json = store.memo_get(EXTRACTION.0, EXTRACTION.1, blob).ok()??;
+    let pages: Vec<Page> = serde_json::from_slice(&json).ok()?;
+    Some(pages.into_iter().map(|p| Shared::new(format!("{blob}:{}", p.number), p)).collect())
+}
