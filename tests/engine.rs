@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ap_engine::{Change, Correction, Engine, EngineOptions};
 use ap_operators::input::{IngestOptions, Ingestor};
+use ap_operators::{passage, piece};
 use ap_operators::native::NativeLibs;
 use ap_tests::DEJAVU_SANS;
 use pdfium_render::prelude::*;
@@ -33,11 +34,16 @@ fn native_pdf(tag: &str, pages: u32) -> Vec<u8> {
 }
 
 fn correction(id: &str, text: &str) -> Correction {
+    fix(id, &format!("passage-{id}"), text, 0)
+}
+
+/// An OCR fix of `passage` made at second `second` of the day.
+fn fix(id: &str, passage: &str, text: &str, second: u32) -> Correction {
     Correction {
         id: id.into(),
         author: "substitut.a".into(),
-        time: "2026-11-30T10:00:00Z".into(),
-        change: Change::OcrFix { passage: format!("passage-{id}"), text: text.into() },
+        time: format!("2026-11-30T10:{:02}:{:02}Z", second / 60, second % 60),
+        change: Change::OcrFix { passage: passage.into(), text: text.into() },
     }
 }
 
@@ -103,26 +109,48 @@ fn memo_and_log_mean_no_extraction_twice_even_across_restarts() {
     assert_eq!(engine.counters().extractions.load(std::sync::atomic::Ordering::Relaxed), 0, "no re-extraction after restart");
 }
 
-/// Random insertions, withdrawals, replacements and corrections; after every step the engine's
-/// state equals a from-scratch computation over the inputs current at that step.
+/// Random insertions, withdrawals, replacements and OCR fixes; after every step the engine's
+/// page texts, passages, pieces and corrections equal a from-scratch computation over the inputs
+/// current at that step.
 #[test]
 fn incremental_state_equals_from_scratch_oracle() {
     let pdfium = NativeLibs::default().pdfium().unwrap();
     let ingestor = Ingestor::new(pdfium, IngestOptions::default());
-    let pool: Vec<(String, Vec<u8>)> = (0..5).map(|i| (format!("v{i}"), native_pdf(&format!("V{i}"), 1 + i % 3))).collect();
+    let pool: Vec<Vec<u8>> = (0..5).map(|i| native_pdf(&format!("V{i}"), 1 + i % 3)).collect();
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), options()).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    // Oracle inputs: document id → pool index; correction id → text.
+    // Oracle inputs: document id → pool index; correction id → (passage, text, second).
     let mut docs: BTreeMap<String, usize> = BTreeMap::new();
-    let mut corrections: BTreeMap<String, String> = BTreeMap::new();
+    let mut corrections: BTreeMap<String, (String, String, u32)> = BTreeMap::new();
+    let mut steps_with_a_fix_applied = 0;
 
-    for step in 0..40 {
+    for step in 0..40_u32 {
+        // From-scratch computation over the current inputs.
+        let scratch = |docs: &BTreeMap<String, usize>| {
+            let mut texts = BTreeMap::new();
+            let mut passages = BTreeMap::new();
+            let mut pieces = BTreeSet::new();
+            for (doc_id, v) in docs {
+                let doc = ingestor.ingest_file(doc_id, &format!("{doc_id}.pdf"), &pool[*v]).unwrap();
+                for p in passage::passages(&doc) {
+                    passages.insert(p.id.clone(), p.text);
+                }
+                for p in piece::pieces(&doc) {
+                    pieces.insert((doc_id.clone(), p.first_page, p.last_page, p.title));
+                }
+                for page in doc.pages {
+                    texts.insert((doc_id.clone(), page.number), page.text);
+                }
+            }
+            (texts, passages, pieces)
+        };
+
         let doc_id = format!("doc{}", rng.random_range(0..4));
-        match rng.random_range(0..4) {
+        match rng.random_range(0..5) {
             0 | 1 => {
                 let v = rng.random_range(0..pool.len());
-                engine.add_document("d", &doc_id, &format!("{doc_id}.pdf"), &pool[v].1).unwrap();
+                engine.add_document("d", &doc_id, &format!("{doc_id}.pdf"), &pool[v]).unwrap();
                 docs.insert(doc_id, v);
             }
             2 => {
@@ -133,23 +161,46 @@ fn incremental_state_equals_from_scratch_oracle() {
                 }
             }
             _ => {
-                let id = format!("c{}", rng.random_range(0..3));
-                let text = format!("correction {step}");
-                engine.correct("d", correction(&id, &text)).unwrap();
-                corrections.insert(id, text);
+                // Fix a passage that exists now (or, sometimes, one that does not).
+                let (_, current, _) = scratch(&docs);
+                let ids: Vec<&String> = current.keys().collect();
+                let passage = if ids.is_empty() || rng.random_bool(0.2) {
+                    "passage-inconnu".to_string()
+                } else {
+                    ids[rng.random_range(0..ids.len())].clone()
+                };
+                let id = format!("c{}", rng.random_range(0..4));
+                let text = format!("texte corrigé à l'étape {step}");
+                engine.correct("d", fix(&id, &passage, &text, step)).unwrap();
+                corrections.insert(id, (passage, text, step));
             }
         }
         engine.sync().unwrap();
 
-        let mut expected = BTreeMap::new();
-        for (doc_id, v) in &docs {
-            for page in ingestor.ingest_file(doc_id, &format!("{doc_id}.pdf"), &pool[*v].1).unwrap().pages {
-                expected.insert((doc_id.clone(), page.number), page.text);
+        let (texts, mut passages, pieces) = scratch(&docs);
+        // The latest fix of each passage wins.
+        let mut latest: BTreeMap<&str, (u32, &str)> = BTreeMap::new();
+        for (passage, text, second) in corrections.values() {
+            if latest.get(passage.as_str()).is_none_or(|(s, _)| second > s) {
+                latest.insert(passage, (*second, text));
             }
         }
-        assert_eq!(engine_texts(&engine, "d"), expected, "page texts differ at step {step}");
-        let got: BTreeSet<(String, String)> = engine
-            .dossier("d")
+        let mut applied = false;
+        for (passage, (_, text)) in latest {
+            if let Some(t) = passages.get_mut(passage) {
+                *t = text.to_string();
+                applied = true;
+            }
+        }
+        steps_with_a_fix_applied += usize::from(applied);
+        let state = engine.dossier("d");
+        assert_eq!(engine_texts(&engine, "d"), texts, "page texts differ at step {step}");
+        let got_passages: BTreeMap<String, String> = state.passages.iter().map(|(id, p)| (id.clone(), p.text.clone())).collect();
+        assert_eq!(got_passages, passages, "passages differ at step {step}");
+        let got_pieces: BTreeSet<_> =
+            state.pieces.values().map(|p| (p.document.clone(), p.first_page, p.last_page, p.title.clone())).collect();
+        assert_eq!(got_pieces, pieces, "pieces differ at step {step}");
+        let got: BTreeMap<String, String> = state
             .corrections
             .values()
             .map(|c| match &c.change {
@@ -157,10 +208,38 @@ fn incremental_state_equals_from_scratch_oracle() {
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
-        let want: BTreeSet<(String, String)> = corrections.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let want: BTreeMap<String, String> = corrections.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
         assert_eq!(got, want, "corrections differ at step {step}");
     }
+    assert!(steps_with_a_fix_applied >= 5, "the sequence must exercise fixes: {steps_with_a_fix_applied}");
     // Only distinct contents were ever extracted, each once.
     let extractions = engine.counters().extractions.load(std::sync::atomic::Ordering::Relaxed);
     assert!(extractions <= pool.len(), "{extractions} extractions for {} distinct files", pool.len());
+}
+
+/// Correcting one passage of a 1,000-page dossier touches a handful of records: no extraction,
+/// no re-segmentation, only the corrected passage is withdrawn and re-inserted.
+#[test]
+fn one_ocr_fix_in_a_thousand_pages_touches_almost_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), options()).unwrap();
+    engine.add_document("gros", "proc", "procedure.pdf", &native_pdf("G", 1000)).unwrap();
+    engine.sync().unwrap();
+    let state = engine.dossier("gros");
+    assert_eq!(state.pages.len(), 1000);
+    let c = engine.counters();
+    let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
+    let full = load(&c.page_text_records) + load(&c.passage_records) + load(&c.segmentations);
+    let (extractions, segmentations, passage_records) = (load(&c.extractions), load(&c.segmentations), load(&c.passage_records));
+
+    let target = state.passages.values().find(|p| p.first_page() == 500).expect("a passage on page 500").clone();
+    engine.correct("gros", fix("fix-500", &target.id, "Page 500 : « Je conteste les faits », déclare le témoin G.", 1)).unwrap();
+    engine.sync().unwrap();
+
+    assert_eq!(engine.dossier("gros").passages[&target.id].text, "Page 500 : « Je conteste les faits », déclare le témoin G.");
+    assert_eq!(load(&c.extractions), extractions, "no extraction for a correction");
+    assert_eq!(load(&c.segmentations), segmentations, "no re-segmentation for a correction");
+    let touched = load(&c.passage_records) - passage_records;
+    assert_eq!(touched, 2, "the corrected passage is withdrawn and re-inserted, nothing else");
+    assert!(touched * 100 < full, "{touched} records touched against {full} for the full computation");
 }

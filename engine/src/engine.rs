@@ -25,7 +25,9 @@ use crossbeam_channel::{Receiver, Sender};
 use differential_dataflow::input::Input as _;
 use serde::{Deserialize, Serialize};
 
-use ap_operators::document::Page;
+use ap_operators::document::{Document, Page};
+use ap_operators::passage::{self, Passage};
+use ap_operators::piece::{self, Piece};
 use ap_operators::input::{IngestOptions, Ingestor};
 use ap_operators::native::NativeLibs;
 
@@ -59,6 +61,10 @@ pub enum InputRecord {
 pub enum Update {
     /// A page's text appeared (+1) or was withdrawn (-1).
     PageText { document: String, page: u32, diff: isize },
+    /// A passage appeared (+1) or was withdrawn (-1); a fixed passage is withdrawn then re-added.
+    Passage { id: String, diff: isize },
+    /// A piece appeared (+1) or was withdrawn (-1).
+    Piece { document: String, first_page: u32, diff: isize },
     /// A correction became current (+1) or was withdrawn (-1).
     Correction { id: String, diff: isize },
     /// A document could not be read; the message is for the user.
@@ -87,6 +93,10 @@ pub struct Progress {
 pub struct DossierState {
     /// Page texts by (document, page).
     pub pages: BTreeMap<(String, u32), Shared<Page>>,
+    /// Passages by id, OCR fixes applied.
+    pub passages: BTreeMap<String, Shared<Passage>>,
+    /// Pieces by (document, first page).
+    pub pieces: BTreeMap<(String, u32), Shared<Piece>>,
     /// Current corrections by id.
     pub corrections: BTreeMap<String, Correction>,
     /// Documents: name, blob.
@@ -125,6 +135,10 @@ pub struct Counters {
     pub extractions: std::sync::atomic::AtomicUsize,
     /// Records that flowed out of the page-text stage.
     pub page_text_records: std::sync::atomic::AtomicUsize,
+    /// Documents segmented into passages and pieces (one per document change).
+    pub segmentations: std::sync::atomic::AtomicUsize,
+    /// Records that flowed out of the passage stage.
+    pub passage_records: std::sync::atomic::AtomicUsize,
 }
 
 /// Options of the engine.
@@ -408,9 +422,10 @@ fn run_dataflow(
             // (dossier, correction id, correction as JSON): current corrections.
             let (corrections, correction_coll) = scope.new_collection::<(String, String, String), isize>();
 
-            let (probe, _) = document_coll
+            let page_texts = document_coll
                 .join_map(extracted_coll, |_blob, key, page| (key.clone(), page.clone()))
-                .consolidate()
+                .consolidate();
+            let (probe, page_texts) = page_texts
                 .inspect(move |((key, page), _time, diff)| {
                     page_counter.page_text_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let mut st = page_sink.lock().expect("state lock");
@@ -425,6 +440,90 @@ fn run_dataflow(
                     st.notify(&key.dossier, update);
                 })
                 .probe();
+
+            // Passages and pieces need the document's pages in order (a sentence may cross a page
+            // break, a piece spans pages): one segmentation per document, redone only when one
+            // of its pages changes.
+            let segment_counter = counters.clone();
+            let segmented = page_texts.reduce(move |key: &DocumentKey, pages: &[(&Shared<Page>, isize)], out| {
+                segment_counter.segmentations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let doc = Document {
+                    id: key.document.clone(),
+                    file: String::new(),
+                    pages: pages.iter().map(|(p, _)| Page::clone(p)).collect(),
+                    issues: Vec::new(),
+                };
+                let content = pages.iter().map(|(p, _)| p.key()).collect::<Vec<_>>().join(",");
+                let passages = passage::passages(&doc);
+                let pieces = piece::pieces(&doc);
+                out.push((Shared::new(content, (passages, pieces)), 1));
+            });
+            let passages = segmented.clone().flat_map(|(key, seg)| {
+                seg.0.iter().map(|p| (p.id.clone(), (key.clone(), Shared::new(p.id.clone(), p.clone())))).collect::<Vec<_>>()
+            });
+            let piece_sink = state.clone();
+            segmented
+                .flat_map(|(key, seg)| {
+                    seg.1
+                        .iter()
+                        .map(|p| (key.clone(), Shared::new(format!("{}:{}:{}:{}", key.document, p.first_page, p.last_page, p.title), p.clone())))
+                        .collect::<Vec<_>>()
+                })
+                .consolidate()
+                .inspect(move |((key, piece), _time, diff)| {
+                    let mut st = piece_sink.lock().expect("state lock");
+                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                    let slot = (key.document.clone(), piece.first_page);
+                    if *diff > 0 {
+                        d.pieces.insert(slot, piece.clone());
+                    } else if d.pieces.get(&slot).is_some_and(|p| p == piece) {
+                        d.pieces.remove(&slot);
+                    }
+                    let update = Update::Piece { document: key.document.clone(), first_page: piece.first_page, diff: *diff };
+                    st.notify(&key.dossier, update);
+                })
+                .probe_with(&probe);
+
+            // OCR fixes: the latest fix of a passage (by time, then id) replaces its text.
+            let fixes = correction_coll
+                .clone()
+                .flat_map(|(_dossier, _id, json)| match serde_json::from_str::<Correction>(&json) {
+                    Ok(Correction { id, time, change: crate::Change::OcrFix { passage, text }, .. }) => {
+                        Some((passage, (time, id, text)))
+                    }
+                    _ => None,
+                })
+                .reduce(|_passage, fixes: &[(&(String, String, String), isize)], out| {
+                    if let Some((fix, _)) = fixes.iter().max_by(|a, b| a.0.cmp(b.0)) {
+                        out.push(((*fix).clone(), 1));
+                    }
+                });
+            let fixed = passages.clone().join_map(fixes.clone(), |id, (key, passage), (_time, fix_id, text)| {
+                let mut p = Passage::clone(passage);
+                p.text = text.clone();
+                (key.clone(), Shared::new(format!("{id}~{fix_id}"), p))
+            });
+            let unfixed = passages
+                .antijoin(fixes.map(|(id, _)| id))
+                .map(|(_id, (key, passage))| (key, passage));
+            let passage_sink = state.clone();
+            let passage_counter = counters.clone();
+            fixed
+                .concat(unfixed)
+                .consolidate()
+                .inspect(move |((key, passage), _time, diff)| {
+                    passage_counter.passage_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let mut st = passage_sink.lock().expect("state lock");
+                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                    if *diff > 0 {
+                        d.passages.insert(passage.id.clone(), passage.clone());
+                    } else if d.passages.get(&passage.id).is_some_and(|p| p == passage) {
+                        d.passages.remove(&passage.id);
+                    }
+                    st.notify(&key.dossier, Update::Passage { id: passage.id.clone(), diff: *diff });
+                })
+                .probe_with(&probe);
+
             correction_coll
                 .consolidate()
                 .inspect(move |((dossier, id, json), _time, diff)| {
