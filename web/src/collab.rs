@@ -46,6 +46,11 @@ pub struct Limits {
     /// Frames queued for a connection before it counts as too slow and is dropped.
     #[arg(long = "ws-outbound-queue", env = "ASSISTANT_PARQUET_WS_OUTBOUND_QUEUE", default_value_t = 4096)]
     pub outbound_queue: usize,
+    /// Milliseconds without any frame to a client after which the server sends it an empty
+    /// presence message, so y-websocket's 30 s liveness timeout never fires while a room loads a
+    /// large dossier or computes a large initial sync.
+    #[arg(long = "ws-keepalive-ms", env = "ASSISTANT_PARQUET_WS_KEEPALIVE_MS", default_value_t = 10_000)]
+    pub keepalive_ms: u64,
     /// Logged updates after which a room compacts its log into a snapshot.
     #[arg(long = "ws-snapshot-every", env = "ASSISTANT_PARQUET_WS_SNAPSHOT_EVERY", default_value_t = 2000)]
     pub snapshot_every: usize,
@@ -53,7 +58,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_message_bytes: 8 << 20, max_messages_per_second: 200, outbound_queue: 4096, snapshot_every: 2000 }
+        Self {
+            max_message_bytes: 8 << 20,
+            max_messages_per_second: 200,
+            outbound_queue: 4096,
+            keepalive_ms: 10_000,
+            snapshot_every: 2000,
+        }
     }
 }
 
@@ -433,6 +444,10 @@ where
     let (mut sink, mut stream) = socket.split();
     let (close_tx, mut close_rx) = oneshot::channel::<(u16, String)>();
 
+    let keepalive = Duration::from_millis(hub.limits.keepalive_ms.max(10));
+    // An awareness update for no client: y-websocket applies it as a no-op, but counts it as a
+    // message received.
+    let ping = Bytes::from(yrs::sync::Message::Awareness(yrs::sync::AwarenessUpdate { clients: HashMap::new() }).encode_v1());
     let mut writer = tokio::spawn(async move {
         // The room dropped this connection: the reader's close, a close the room queued, or
         // "too slow".
@@ -450,19 +465,29 @@ where
             }
             Some((1013, "client trop lent, reconnectez-vous".to_string()))
         }
+        let mut idle_until = tokio::time::Instant::now() + keepalive;
         let close = loop {
             tokio::select! {
                 biased;
                 out = out_rx.recv() => match out {
-                    Some(Outbound::Frame(frame)) => tokio::select! {
-                        sent = sink.send(Message::Binary(frame)) => if sent.is_err() { return },
-                        () = kick.notified() => break kicked(&mut out_rx, &mut close_rx),
-                    },
+                    Some(Outbound::Frame(frame)) => {
+                        idle_until = tokio::time::Instant::now() + keepalive;
+                        tokio::select! {
+                            sent = sink.send(Message::Binary(frame)) => if sent.is_err() { return },
+                            () = kick.notified() => break kicked(&mut out_rx, &mut close_rx),
+                        }
+                    }
                     Some(Outbound::Close(code, reason)) => break Some((code, reason)),
                     None => break kicked(&mut out_rx, &mut close_rx),
                 },
                 close = &mut close_rx => break close.ok(),
                 () = kick.notified() => break kicked(&mut out_rx, &mut close_rx),
+                () = tokio::time::sleep_until(idle_until) => {
+                    idle_until = tokio::time::Instant::now() + keepalive;
+                    if sink.send(Message::Binary(ping.clone())).await.is_err() {
+                        return;
+                    }
+                }
             }
         };
         if let Some((code, reason)) = close {

@@ -98,6 +98,25 @@ impl Client {
         }
     }
 
+    /// Wait until the room answers with a sync step 2 carrying a non-empty update (the answer to
+    /// a sync step 1 sent with an empty state vector, after the first one).
+    async fn round_trip(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.recv.recv()).await {
+                Ok(Some(Message::Binary(b))) => {
+                    if let Ok(Y::Sync(SyncMessage::SyncStep2(u))) = Y::decode_v1(&b)
+                        && u.as_slice() != Update::EMPTY_V1
+                    {
+                        return;
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => panic!("no answer from the room"),
+            }
+        }
+    }
+
     /// Wait for a close frame; returns its code.
     async fn closed(&mut self) -> Option<u16> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -199,7 +218,7 @@ async fn an_empty_room_is_unloaded_and_reopens_from_its_snapshot() {
         a.type_text("persisté");
         // Round trip: once the room answers a later sync step 1, the edit was handled.
         a.frame(Y::Sync(SyncMessage::SyncStep1(Default::default())));
-        a.until_text("persisté").await;
+        a.round_trip().await;
         assert_eq!(hub.open_rooms(), 1);
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -211,4 +230,22 @@ async fn an_empty_room_is_unloaded_and_reopens_from_its_snapshot() {
     assert!(stored.snapshot.is_some() && stored.updates.is_empty(), "compacted on unload");
     let mut late = Client::connect(&hub, "d", Role::Lecteur, false);
     assert_eq!(late.until_text("persisté").await, "persisté");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_client_keeps_receiving_messages_so_its_liveness_timer_never_fires() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub(dir.path(), Limits { keepalive_ms: 50, ..Limits::default() });
+    let mut idle = Client::connect(&hub, "d", Role::Lecteur, false);
+    let start = tokio::time::Instant::now();
+    let mut empty_presence = 0;
+    while start.elapsed() < Duration::from_millis(400) {
+        if let Ok(Some(Message::Binary(b))) = tokio::time::timeout(Duration::from_millis(200), idle.recv.recv()).await
+            && let Ok(Y::Awareness(update)) = Y::decode_v1(&b)
+            && update.clients.is_empty()
+        {
+            empty_presence += 1;
+        }
+    }
+    assert!(empty_presence >= 3, "{empty_presence} keepalive messages in 400 ms");
 }
