@@ -91,7 +91,7 @@ build: setup
 	cargo build --release -p ap-web
 
 run: build
-	./target/release/assistant-parquet serve
+	./target/release/assistant-parquet serve --demo
 
 # The end-to-end tests start the real binary, so it is built first.
 test: setup

@@ -63,3 +63,59 @@ fn the_home_page_loads_in_chromium() {
     assert_eq!(page["errors"], serde_json::json!([]), "{page}");
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
 }
+
+/// `ingest` reads a corpus dossier into a data directory; the server started on it shows the
+/// documents and pieces to members only, and they match the gold pieces.
+#[test]
+fn dossier_api_shows_what_was_read_to_members_only() {
+    let data = tempfile::tempdir().unwrap();
+    let sample = ap_tests::project_root().join("datasets/sample/D000001");
+    let mut pdfs: Vec<_> = std::fs::read_dir(&sample)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
+        .collect();
+    pdfs.sort();
+    let mut ingest = std::process::Command::new(binary());
+    ingest.args(["ingest", "--dossier", "d000001", "--data-dir"]).arg(data.path()).args(&pdfs);
+    let (status, stdout, stderr) = run_with_timeout(&mut ingest, Duration::from_secs(300)).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("Dossier d000001"), "{stdout}");
+
+    let server = Server::start_in(data, &[]).unwrap();
+    let token = server.command(&["access", "grant", "--dossier", "d000001", "--user", "alice", "--role", "lecteur"]).unwrap();
+    let stranger = server.command(&["access", "grant", "--dossier", "autre", "--user", "bob", "--role", "redacteur"]).unwrap();
+    let client = server.client();
+    let url = format!("{}/api/dossiers/d000001", server.url);
+
+    assert_eq!(client.get(&url).send().unwrap().status(), 401);
+    assert_eq!(client.get(&url).bearer_auth("faux").send().unwrap().status(), 401);
+    let refused = client.get(&url).bearer_auth(stranger.trim()).send().unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().unwrap().contains("pas membre"));
+
+    let view: serde_json::Value = client.get(&url).bearer_auth(token.trim()).send().unwrap().json().unwrap();
+    let gold: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample.join("gold.json")).unwrap()).unwrap();
+    let gold_pages: u64 = gold["documents"].as_array().unwrap().iter().map(|d| d["page_count"].as_u64().unwrap()).sum();
+    assert_eq!(view["progress"]["pages"].as_u64().unwrap(), gold_pages, "{view}");
+    assert_eq!(view["progress"]["documents_failed"], 0, "{view}");
+    assert!(view["passages"].as_u64().unwrap() > 20, "{view}");
+    // Pieces: same (kind, first page) as gold, document by document.
+    let file_of = |doc: &str| -> String {
+        gold["documents"].as_array().unwrap().iter().find(|d| d["id"] == doc).unwrap()["file"].as_str().unwrap().trim_end_matches(".pdf").to_string()
+    };
+    let want: std::collections::BTreeSet<(String, String, u64)> = gold["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (file_of(p["document"].as_str().unwrap()), p["kind"].as_str().unwrap().to_string(), p["first_page"].as_u64().unwrap()))
+        .collect();
+    let got: std::collections::BTreeSet<(String, String, u64)> = view["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["document"].as_str().unwrap().to_string(), p["kind"].as_str().unwrap().to_string(), p["first_page"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+}

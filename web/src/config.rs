@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// Folder of the built web application (default: web/ui/dist of the source tree).
     #[arg(long, env = "ASSISTANT_PARQUET_UI_DIR")]
     pub ui_dir: Option<PathBuf>,
+    /// Load the demonstration dossiers (the committed synthetic sample) at start.
+    #[arg(long, env = "ASSISTANT_PARQUET_DEMO")]
+    pub demo: bool,
     /// Limits of the collaborative workspace (WebSocket rooms).
     #[command(flatten)]
     pub workspace: crate::collab::Limits,
@@ -67,6 +70,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub lib_dir: Option<PathBuf>,
     pub ui_dir: PathBuf,
+    /// Folder of demonstration dossiers to load at start (`--demo`), one sub-folder per dossier.
+    pub demo_dir: Option<PathBuf>,
     pub workspace: crate::collab::Limits,
 }
 
@@ -88,7 +93,8 @@ impl Settings {
                 ui_dir.display()
             );
         }
-        Ok(Self { addr, data_dir, lib_dir, ui_dir, workspace: args.workspace.clone() })
+        let demo_dir = args.demo.then(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/sample"));
+        Ok(Self { addr, data_dir, lib_dir, ui_dir, demo_dir, workspace: args.workspace.clone() })
     }
 }
 
@@ -97,7 +103,7 @@ mod tests {
     use super::*;
 
     fn args() -> ServeArgs {
-        ServeArgs { addr: None, data_dir: None, lib_dir: None, ui_dir: None, workspace: Default::default() }
+        ServeArgs { addr: None, data_dir: None, lib_dir: None, ui_dir: None, demo: false, workspace: Default::default() }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod collab;
 mod config;
 mod corpus;
 mod corrections;
+mod dossier_cmd;
 mod error;
 mod server;
 
@@ -34,6 +35,10 @@ enum Command {
     /// Synthetic corpus of procédures with gold annotations.
     #[command(subcommand)]
     Corpus(corpus::CorpusCommand),
+    /// Add files (PDF, scans) to a dossier and wait until they are read.
+    Ingest(dossier_cmd::IngestArgs),
+    /// Show what was read from a dossier: documents, pages, pieces.
+    Show(dossier_cmd::ShowArgs),
     /// Who may open which dossier in the collaborative workspace (memberships, tokens).
     #[command(subcommand)]
     Access(access_cmd::AccessCommand),
@@ -58,5 +63,7 @@ fn main() -> Result<()> {
         }
         Command::Corpus(command) => corpus::run(command),
         Command::Access(command) => access_cmd::run(command),
+        Command::Ingest(args) => dossier_cmd::ingest(args),
+        Command::Show(args) => dossier_cmd::show(args),
     }
 }
