@@ -229,7 +229,7 @@ impl Engine {
         let blob = self.store.put_blob(bytes)?;
         let key = DocumentKey { dossier: dossier.into(), document: document.into() };
         let mut updates = Vec::new();
-        if let Some((old_name, old_blob)) = self.dossier(dossier).documents.get(document).cloned() {
+        if let Some((old_name, old_blob)) = self.document(dossier, document) {
             if old_blob == blob && old_name == name {
                 return Ok(()); // the same file again: nothing changes
             }
@@ -242,12 +242,7 @@ impl Engine {
 
     /// Withdraw a document from its dossier (its text and everything derived from it).
     pub fn remove_document(&self, dossier: &str, document: &str) -> Result<()> {
-        let (name, blob) = self
-            .dossier(dossier)
-            .documents
-            .get(document)
-            .cloned()
-            .ok_or_else(|| Error::UnknownDocument(document.into()))?;
+        let (name, blob) = self.document(dossier, document).ok_or_else(|| Error::UnknownDocument(document.into()))?;
         let key = DocumentKey { dossier: dossier.into(), document: document.into() };
         self.apply(vec![(InputRecord::Document { key, name, blob }, -1)])
     }
@@ -256,7 +251,8 @@ impl Engine {
     /// A correction with the id of a current one replaces it.
     pub fn correct(&self, dossier: &str, correction: Correction) -> Result<()> {
         let mut updates = Vec::new();
-        if let Some(old) = self.dossier(dossier).corrections.get(&correction.id).cloned() {
+        let current = self.with_dossier(dossier, |d| d.corrections.get(&correction.id).cloned()).flatten();
+        if let Some(old) = current {
             if old == correction {
                 return Ok(());
             }
@@ -296,7 +292,17 @@ impl Engine {
         }
     }
 
-    /// A snapshot of a dossier's current state.
+    /// Name and blob of a current document.
+    pub fn document(&self, dossier: &str, document: &str) -> Option<(String, String)> {
+        self.with_dossier(dossier, |d| d.documents.get(document).cloned()).flatten()
+    }
+
+    /// Run `f` on a dossier's current state without copying it (`None` for an unknown dossier).
+    pub fn with_dossier<T>(&self, dossier: &str, f: impl FnOnce(&DossierState) -> T) -> Option<T> {
+        self.state.lock().expect("state lock").dossiers.get(dossier).map(f)
+    }
+
+    /// A snapshot of a dossier's current state (a copy: prefer [`Engine::with_dossier`] on hot paths).
     pub fn dossier(&self, dossier: &str) -> DossierState {
         self.state.lock().expect("state lock").dossiers.get(dossier).cloned().unwrap_or_default()
     }
