@@ -94,7 +94,15 @@ fn dossier_api_shows_what_was_read_to_members_only() {
     assert_eq!(refused.status(), 403);
     assert!(refused.text().unwrap().contains("pas membre"));
 
-    let view: serde_json::Value = client.get(&url).bearer_auth(token.trim()).send().unwrap().json().unwrap();
+    // The server replays its log at start; the view is consistent at every instant, complete
+    // once nothing is pending.
+    let view = loop {
+        let view: serde_json::Value = client.get(&url).bearer_auth(token.trim()).send().unwrap().json().unwrap();
+        if view["progress"]["documents"] == 2 && view["progress"]["documents_pending"] == 0 && view["progress"]["pages"] != 0 {
+            break view;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let gold: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sample.join("gold.json")).unwrap()).unwrap();
     let gold_pages: u64 = gold["documents"].as_array().unwrap().iter().map(|d| d["page_count"].as_u64().unwrap()).sum();

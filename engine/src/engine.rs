@@ -16,7 +16,9 @@
 //! withdraws its pages downstream, and re-inserting it finds its text in the memo without
 //! re-running OCR. The same holds across restarts: the log is replayed, the memo is on disk.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -123,6 +125,8 @@ impl SharedState {
 enum Command {
     Input(Vec<(InputRecord, isize)>),
     Extracted { blob: String, pages: Vec<Shared<Page>> },
+    /// A document could not be read; `message` is for the user.
+    Failed { blob: String, message: String },
     Sync(Sender<()>),
     /// Stop the dataflow thread (its job sender then closes, which stops the pool).
     Shutdown,
@@ -189,13 +193,12 @@ impl Engine {
             let job_rx = job_rx.clone();
             let store = store.clone();
             let commands = commands.clone();
-            let state = state.clone();
             let options = options.clone();
             let counters = counters.clone();
             pool.push(
                 std::thread::Builder::new()
                     .name(format!("extraction-{i}"))
-                    .spawn(move || extraction_worker(job_rx, store, commands, state, options, counters))
+                    .spawn(move || extraction_worker(job_rx, store, commands, options, counters))
                     .expect("spawn extraction thread"),
             );
         }
@@ -353,7 +356,6 @@ fn extraction_worker(
     jobs: Receiver<(String, String)>,
     store: Arc<Store>,
     commands: Sender<Command>,
-    state: Arc<Mutex<SharedState>>,
     options: EngineOptions,
     counters: Arc<Counters>,
 ) {
@@ -388,20 +390,7 @@ fn extraction_worker(
                 let _ = commands.send(Command::Extracted { blob, pages });
             }
             Err(message) => {
-                let mut st = state.lock().expect("state lock");
-                st.pending.remove(&blob);
-                let mut failed = Vec::new();
-                for (dossier, d) in st.dossiers.iter_mut() {
-                    for (doc, (_, b)) in &d.documents {
-                        if *b == blob {
-                            d.failures.insert(doc.clone(), message.clone());
-                            failed.push((dossier.clone(), doc.clone()));
-                        }
-                    }
-                }
-                for (dossier, document) in failed {
-                    st.notify(&dossier, Update::DocumentFailed { document, message: message.clone() });
-                }
+                let _ = commands.send(Command::Failed { blob, message });
             }
         }
     }
@@ -417,8 +406,12 @@ fn run_dataflow(
     jobs: Sender<(String, String)>,
 ) {
     timely::execute_directly(move |worker| {
-        let page_sink = state.clone();
-        let correction_sink = state.clone();
+        // Outputs are staged while the dataflow steps and published in one go once it has caught
+        // up with the inputs, so readers never see a half-computed state (pages without their
+        // passages, a passage withdrawn but its fix not yet inserted).
+        let staged: Rc<RefCell<Vec<Delta>>> = Rc::new(RefCell::new(Vec::new()));
+        let page_sink = staged.clone();
+        let correction_sink = staged.clone();
         let page_counter = counters.clone();
         let (mut documents, mut extracted, mut corrections, probe) = worker.dataflow::<Time, _, _>(|scope| {
             // (blob, document): which documents are current, keyed by their content.
@@ -434,16 +427,7 @@ fn run_dataflow(
             let (probe, page_texts) = page_texts
                 .inspect(move |((key, page), _time, diff)| {
                     page_counter.page_text_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let mut st = page_sink.lock().expect("state lock");
-                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
-                    let slot = (key.document.clone(), page.number);
-                    if *diff > 0 {
-                        d.pages.insert(slot, page.clone());
-                    } else if d.pages.get(&slot).is_some_and(|p| p == page) {
-                        d.pages.remove(&slot);
-                    }
-                    let update = Update::PageText { document: key.document.clone(), page: page.number, diff: *diff };
-                    st.notify(&key.dossier, update);
+                    page_sink.borrow_mut().push(Delta::Page(key.clone(), page.clone(), *diff));
                 })
                 .probe();
 
@@ -467,7 +451,7 @@ fn run_dataflow(
             let passages = segmented.clone().flat_map(|(key, seg)| {
                 seg.0.iter().map(|p| (p.id.clone(), (key.clone(), Shared::new(p.id.clone(), p.clone())))).collect::<Vec<_>>()
             });
-            let piece_sink = state.clone();
+            let piece_sink = staged.clone();
             segmented
                 .flat_map(|(key, seg)| {
                     seg.1
@@ -477,16 +461,7 @@ fn run_dataflow(
                 })
                 .consolidate()
                 .inspect(move |((key, piece), _time, diff)| {
-                    let mut st = piece_sink.lock().expect("state lock");
-                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
-                    let slot = (key.document.clone(), piece.first_page);
-                    if *diff > 0 {
-                        d.pieces.insert(slot, piece.clone());
-                    } else if d.pieces.get(&slot).is_some_and(|p| p == piece) {
-                        d.pieces.remove(&slot);
-                    }
-                    let update = Update::Piece { document: key.document.clone(), first_page: piece.first_page, diff: *diff };
-                    st.notify(&key.dossier, update);
+                    piece_sink.borrow_mut().push(Delta::Piece(key.clone(), piece.clone(), *diff));
                 })
                 .probe_with(&probe);
 
@@ -512,40 +487,21 @@ fn run_dataflow(
             let unfixed = passages
                 .antijoin(fixes.map(|(id, _)| id))
                 .map(|(_id, (key, passage))| (key, passage));
-            let passage_sink = state.clone();
+            let passage_sink = staged.clone();
             let passage_counter = counters.clone();
             fixed
                 .concat(unfixed)
                 .consolidate()
                 .inspect(move |((key, passage), _time, diff)| {
                     passage_counter.passage_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let mut st = passage_sink.lock().expect("state lock");
-                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
-                    if *diff > 0 {
-                        d.passages.insert(passage.id.clone(), passage.clone());
-                    } else if d.passages.get(&passage.id).is_some_and(|p| p == passage) {
-                        d.passages.remove(&passage.id);
-                    }
-                    st.notify(&key.dossier, Update::Passage { id: passage.id.clone(), diff: *diff });
+                    passage_sink.borrow_mut().push(Delta::Passage(key.clone(), passage.clone(), *diff));
                 })
                 .probe_with(&probe);
 
             correction_coll
                 .consolidate()
                 .inspect(move |((dossier, id, json), _time, diff)| {
-                    let mut st = correction_sink.lock().expect("state lock");
-                    let d = st.dossiers.entry(dossier.clone()).or_default();
-                    if *diff > 0 {
-                        match serde_json::from_str::<Correction>(json) {
-                            Ok(c) => {
-                                d.corrections.insert(id.clone(), c);
-                            }
-                            Err(e) => tracing::error!(error = %e, "logged correction unreadable"),
-                        }
-                    } else if d.corrections.get(id).is_some_and(|c| serde_json::to_string(c).ok().as_deref() == Some(json)) {
-                        d.corrections.remove(id);
-                    }
-                    st.notify(dossier, Update::Correction { id: id.clone(), diff: *diff });
+                    correction_sink.borrow_mut().push(Delta::Correction(dossier.clone(), id.clone(), json.clone(), *diff));
                 })
                 .probe_with(&probe);
             (documents, extracted, corrections, probe)
@@ -559,6 +515,7 @@ fn run_dataflow(
             let Ok(first) = commands.recv() else { break };
             let mut syncs = Vec::new();
             let mut arrived = Vec::new();
+            let mut failed: Vec<(String, String)> = Vec::new();
             for command in std::iter::once(first).chain(commands.try_iter()) {
                 match command {
                     Command::Input(records) => {
@@ -566,14 +523,8 @@ fn run_dataflow(
                             match record {
                                 InputRecord::Document { key, name, blob } => {
                                     documents.update((blob.clone(), key.clone()), diff);
+                                    staged.borrow_mut().push(Delta::Document(key.clone(), name.clone(), blob.clone(), diff));
                                     let mut st = state.lock().expect("state lock");
-                                    let d = st.dossiers.entry(key.dossier.clone()).or_default();
-                                    if diff > 0 {
-                                        d.documents.insert(key.document.clone(), (name.clone(), blob.clone()));
-                                    } else {
-                                        d.documents.remove(&key.document);
-                                        d.failures.remove(&key.document);
-                                    }
                                     if diff > 0 && !extracted_blobs.contains(&blob) && !st.pending.contains(&blob) {
                                         match memoized_pages(&store, &blob) {
                                             Some(pages) => {
@@ -607,6 +558,7 @@ fn run_dataflow(
                         }
                         arrived.push(blob);
                     }
+                    Command::Failed { blob, message } => failed.push((blob, message)),
                     Command::Sync(tx) => syncs.push(tx),
                     Command::Shutdown => running = false,
                 }
@@ -621,17 +573,104 @@ fn run_dataflow(
             while probe.less_than(&time) {
                 worker.step();
             }
-            if !arrived.is_empty() {
-                let mut st = state.lock().expect("state lock");
-                for blob in arrived {
-                    st.pending.remove(&blob);
+            let deltas = std::mem::take(&mut *staged.borrow_mut());
+            let mut st = state.lock().expect("state lock");
+            publish(&mut st, deltas);
+            for blob in arrived {
+                st.pending.remove(&blob);
+            }
+            for (blob, message) in failed {
+                st.pending.remove(&blob);
+                let mut notices = Vec::new();
+                for (dossier, d) in st.dossiers.iter_mut() {
+                    for (doc, (_, b)) in &d.documents {
+                        if *b == blob {
+                            d.failures.insert(doc.clone(), message.clone());
+                            notices.push((dossier.clone(), doc.clone()));
+                        }
+                    }
+                }
+                for (dossier, document) in notices {
+                    st.notify(&dossier, Update::DocumentFailed { document, message: message.clone() });
                 }
             }
+            drop(st);
             for tx in syncs {
                 let _ = tx.send(());
             }
         }
     });
+}
+
+/// One change of the dataflow's outputs (or of the documents input), staged until publication.
+enum Delta {
+    Document(DocumentKey, String, String, isize),
+    Page(DocumentKey, Shared<Page>, isize),
+    Passage(DocumentKey, Shared<Passage>, isize),
+    Piece(DocumentKey, Shared<Piece>, isize),
+    Correction(String, String, String, isize),
+}
+
+/// Apply staged changes to the state and tell subscribers. Within one batch a retraction and an
+/// insertion of the same slot may come in either order: an insertion overwrites, a retraction
+/// only removes the value it retracts.
+fn publish(st: &mut SharedState, deltas: Vec<Delta>) {
+    for delta in deltas {
+        match delta {
+            Delta::Document(key, name, blob, diff) => {
+                let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                if diff > 0 {
+                    d.documents.insert(key.document.clone(), (name, blob));
+                } else if d.documents.get(&key.document).is_some_and(|(_, b)| *b == blob) {
+                    d.documents.remove(&key.document);
+                    d.failures.remove(&key.document);
+                }
+            }
+            Delta::Page(key, page, diff) => {
+                let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                let slot = (key.document.clone(), page.number);
+                if diff > 0 {
+                    d.pages.insert(slot, page.clone());
+                } else if d.pages.get(&slot).is_some_and(|p| *p == page) {
+                    d.pages.remove(&slot);
+                }
+                st.notify(&key.dossier, Update::PageText { document: key.document, page: page.number, diff });
+            }
+            Delta::Passage(key, passage, diff) => {
+                let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                if diff > 0 {
+                    d.passages.insert(passage.id.clone(), passage.clone());
+                } else if d.passages.get(&passage.id).is_some_and(|p| *p == passage) {
+                    d.passages.remove(&passage.id);
+                }
+                st.notify(&key.dossier, Update::Passage { id: passage.id.clone(), diff });
+            }
+            Delta::Piece(key, piece, diff) => {
+                let d = st.dossiers.entry(key.dossier.clone()).or_default();
+                let slot = (key.document.clone(), piece.first_page);
+                if diff > 0 {
+                    d.pieces.insert(slot, piece.clone());
+                } else if d.pieces.get(&slot).is_some_and(|p| *p == piece) {
+                    d.pieces.remove(&slot);
+                }
+                st.notify(&key.dossier, Update::Piece { document: key.document, first_page: piece.first_page, diff });
+            }
+            Delta::Correction(dossier, id, json, diff) => {
+                let d = st.dossiers.entry(dossier.clone()).or_default();
+                if diff > 0 {
+                    match serde_json::from_str::<Correction>(&json) {
+                        Ok(c) => {
+                            d.corrections.insert(id.clone(), c);
+                        }
+                        Err(e) => tracing::error!(error = %e, "logged correction unreadable"),
+                    }
+                } else if d.corrections.get(&id).is_some_and(|c| serde_json::to_string(c).ok().as_deref() == Some(json.as_str())) {
+                    d.corrections.remove(&id);
+                }
+                st.notify(&dossier, Update::Correction { id, diff });
+            }
+        }
+    }
 }
 
 fn memoized_pages(store: &Store, blob: &str) -> Option<Vec<Shared<Page>>> {
