@@ -243,3 +243,60 @@ fn one_ocr_fix_in_a_thousand_pages_touches_almost_nothing() {
     assert_eq!(touched, 2, "the corrected passage is withdrawn and re-inserted, nothing else");
     assert!(touched * 100 < full, "{touched} records touched against {full} for the full computation");
 }
+
+/// `ingest` is killed (SIGKILL) while it reads scanned documents, right after they were
+/// acknowledged; the next run finds every acknowledged document, reads what was unfinished, and
+/// a further run reads nothing again (the memo is on disk).
+#[test]
+fn sigkill_during_ingestion_loses_no_acknowledged_document() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let data = tempfile::tempdir().unwrap();
+    let root = ap_tests::project_root().join("datasets/sample");
+    let mut files = Vec::new();
+    let mut gold_pages = 0;
+    for dossier in ["D000003", "D000005"] {
+        let gold: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join(dossier).join("gold.json")).unwrap()).unwrap();
+        for doc in gold["documents"].as_array().unwrap() {
+            files.push(root.join(dossier).join(doc["file"].as_str().unwrap()));
+            gold_pages += doc["page_count"].as_u64().unwrap();
+        }
+    }
+    let mut child = Command::new(ap_tests::binary())
+        .args(["ingest", "--dossier", "k", "--data-dir"])
+        .arg(data.path())
+        .args(&files)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut acknowledged = 0;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        if line.unwrap().starts_with("reçu : ") {
+            acknowledged += 1;
+            if acknowledged == files.len() {
+                break;
+            }
+        }
+    }
+    assert_eq!(acknowledged, files.len());
+    child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    child.wait().unwrap();
+
+    let show = || {
+        let mut cmd = Command::new(ap_tests::binary());
+        cmd.args(["show", "--dossier", "k", "--json", "--data-dir"]).arg(data.path());
+        let (status, stdout, stderr) = ap_tests::run_with_timeout(&mut cmd, std::time::Duration::from_secs(600)).unwrap();
+        assert!(status.success(), "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let first = show();
+    assert_eq!(first["documents"].as_array().unwrap().len(), files.len(), "{first}");
+    assert_eq!(first["progress"]["pages"].as_u64().unwrap(), gold_pages, "{first}");
+    assert!(first["progress"]["pages_ocr"].as_u64().unwrap() >= 3, "{first}");
+    let second = show();
+    assert_eq!(second["extractions_run"], 0, "nothing is read twice: {second}");
+    assert_eq!(second["progress"], first["progress"]);
+}

@@ -113,6 +113,8 @@ struct Summary {
     pieces: Vec<PieceView>,
     passages: usize,
     failures: Vec<String>,
+    /// Documents this process had to read (memo misses); 0 when everything came from the memo.
+    extractions_run: usize,
 }
 
 fn print_summary(engine: &Engine, dossier: &str, json: bool) -> Result<()> {
@@ -135,6 +137,7 @@ fn print_summary(engine: &Engine, dossier: &str, json: bool) -> Result<()> {
             .collect(),
         passages: state.passages.len(),
         failures: state.failures.values().cloned().collect(),
+        extractions_run: engine.counters().extractions.load(std::sync::atomic::Ordering::Relaxed),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
