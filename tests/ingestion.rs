@@ -1,6 +1,7 @@
 //! Ingestion operators end to end, on PDFs and scans made here with pdfium (DejaVu fonts):
 //! text layer with boxes in reading order, OCR of turned and skewed scans with boxes mapped back
 //! to the page, passages over page breaks, pieces, and bad input that never stops a dossier.
+//! The corpus-sample checks of the issue (gold files of `datasets/sample`) are in [`sample`].
 
 
 use std::io::Write;
@@ -16,6 +17,8 @@ use image::{DynamicImage, GrayImage, Luma};
 use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_center};
 use pdfium_render::prelude::*;
 
+
+mod sample;
 
 const A4: (f32, f32) = (595.28, 841.89);
 
@@ -521,4 +524,47 @@ fn limits_bound_page_size_and_decompression() {
     assert!(messages[1].contains("bombe.zip") && messages[1].contains("dépasse la limite"), "{messages:?}");
     // Nothing was rendered: a 14,000-point page at 300 dpi would take minutes.
     assert!(started.elapsed().as_secs() < 20);
+}
+
+#[test]
+fn pages_whose_text_layer_cannot_be_trusted_go_to_ocr_with_the_reason() {
+    let lines = body_lines(60);
+    let clean = make_pdf(&[page_of_lines(&lines[..5], 100.0, 12.0)]);
+    let picture = render(&clean, 200.0);
+    let pdfium = pdfium();
+    let mut doc = pdfium.create_new_pdf().unwrap();
+    let font = doc.fonts_mut().load_true_type_from_file(DEJAVU_SANS, true).unwrap();
+    // Page 1: a scan with an invisible, wrong text layer over it (a bad earlier OCR).
+    {
+        let mut page = doc.pages_mut().create_page_at_end(PdfPagePaperSize::a4()).unwrap();
+        let rgb = DynamicImage::ImageRgb8(DynamicImage::ImageLuma8(picture.clone()).to_rgb8());
+        page.objects_mut()
+            .create_image_object(PdfPoints::new(0.0), PdfPoints::new(0.0), &rgb, Some(PdfPoints::new(A4.0)), Some(PdfPoints::new(A4.1)))
+            .unwrap();
+        for i in 0..5 {
+            let mut obj = page
+                .objects_mut()
+                .create_text_object(PdfPoints::new(60.0), PdfPoints::new(700.0 - 18.0 * i as f32), "Lorem ipsum dolor sit amet consectetur", font, PdfPoints::new(12.0))
+                .unwrap();
+            obj.as_text_object_mut().unwrap().set_render_mode(PdfPageTextRenderMode::Invisible).unwrap();
+        }
+        page.regenerate_content().unwrap();
+    }
+    // Page 2: a visible text layer of symbol soup (a broken font encoding).
+    {
+        let mut page = doc.pages_mut().create_page_at_end(PdfPagePaperSize::a4()).unwrap();
+        for i in 0..5 {
+            page.objects_mut()
+                .create_text_object(PdfPoints::new(60.0), PdfPoints::new(700.0 - 18.0 * i as f32), "§¤¤ ÞÞþ ±±± ¦¦§ ¤¤¤ ~~~ ^^^ þþÞ", font, PdfPoints::new(12.0))
+                .unwrap();
+        }
+    }
+    let document = read("douteux.pdf", doc.save_to_bytes().unwrap());
+    let (first, second) = (&document.pages[0], &document.pages[1]);
+    assert!(matches!(first.ocr_decision, OcrDecision::InvisibleText { .. }), "{:?}", first.ocr_decision);
+    assert_eq!(first.method, ExtractionMethod::Ocr);
+    assert!(cer(&squash(&lines[..5].join(" ")), &squash(&first.text)) < 0.02, "{}", first.text);
+    assert!(!first.text.contains("Lorem"));
+    assert!(matches!(second.ocr_decision, OcrDecision::GarbageText { .. }), "{:?}", second.ocr_decision);
+    assert_eq!(second.method, ExtractionMethod::Ocr);
 }

@@ -213,12 +213,14 @@ fn ink_points(image: &GrayImage, max_side: u32) -> (Vec<(f32, f32)>, f32) {
 /// of squared bin counts, high when text lines fall into few bins.
 fn profile_score(points: &[(f32, f32)], theta: f32, vertical: bool) -> f64 {
     let (s, c) = theta.sin_cos();
-    let mut bins: std::collections::HashMap<i32, u32> = std::collections::HashMap::new();
+    // Points are relative to the centre of a picture of at most ~1000 px a side.
+    let reach = points.iter().map(|&(x, y)| x.abs() + y.abs()).fold(0.0f32, f32::max).ceil() as i64 + 2;
+    let mut bins = vec![0u32; (2 * reach + 1) as usize];
     for &(x, y) in points {
         let v = if vertical { c * x - s * y } else { s * x + c * y };
-        *bins.entry(v.round() as i32).or_default() += 1;
+        bins[(v.round() as i64 + reach) as usize] += 1;
     }
-    bins.values().map(|&n| (n as f64) * (n as f64)).sum()
+    bins.iter().map(|&n| (n as f64) * (n as f64)).sum()
 }
 
 fn best_angle(points: &[(f32, f32)], max_deg: f32, vertical: bool) -> (f32, f64) {

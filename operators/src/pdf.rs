@@ -101,26 +101,22 @@ fn read_page(doc: &PdfDocument<'_>, index: usize, limits: &Limits) -> Result<Raw
         let bbox = BBox::new(r.left().value, height - r.top().value, r.right().value, height - r.bottom().value);
         glyphs.push(Glyph { ch: c, bbox, size: ch.scaled_font_size().value });
     }
-    let (decision, image_dpi) = decide(&page, &glyphs, width * height);
+    let (decision, image_dpi) = decide(&page, &text, &glyphs, width * height);
     let runs = if decision.needs_ocr() { Vec::new() } else { layout::runs(&glyphs) };
     Ok(RawPage { number: index as u32 + 1, width, height, runs, decision, image_dpi })
 }
 
 /// Whether a page's text layer can be trusted, or the page must be read by OCR; and the
 /// resolution of its largest picture.
-fn decide(page: &PdfPage<'_>, glyphs: &[Glyph], area: f32) -> (OcrDecision, Option<f32>) {
+fn decide(page: &PdfPage<'_>, text: &PdfPageText<'_>, glyphs: &[Glyph], area: f32) -> (OcrDecision, Option<f32>) {
     let mut largest: Option<(f32, f32)> = None; // (area in points, dpi)
     let chars = glyphs.iter().filter(|g| !g.ch.is_whitespace()).count();
     let mut image_area = 0.0f32;
     let mut text_chars = 0usize;
     let mut invisible_chars = 0usize;
     for object in page.objects().iter() {
-        if let Some(text) = object.as_text_object() {
-            let n = text.text().chars().filter(|c| !c.is_whitespace()).count();
-            text_chars += n;
-            if text.render_mode() == PdfPageTextRenderMode::Invisible {
-                invisible_chars += n;
-            }
+        if object.object_type() == PdfPageObjectType::Text {
+            continue;
         } else if object.object_type() == PdfPageObjectType::Image
             && let Ok(q) = object.bounds()
         {
@@ -137,6 +133,24 @@ fn decide(page: &PdfPage<'_>, glyphs: &[Glyph], area: f32) -> (OcrDecision, Opti
         }
     }
     let image_dpi = largest.map(|(_, dpi)| dpi);
+    // Invisible text (render mode 3) is what an earlier OCR leaves over a scan: only looked for
+    // when pictures cover the page, on a sample of the characters (reading a text object's text
+    // reloads the page's text, which is slow).
+    if image_area / area > 0.3 {
+        let chars = text.chars();
+        let n = chars.len() as usize;
+        let step = (n / 200).max(1);
+        for i in (0..n).step_by(step) {
+            if let Ok(ch) = chars.get(i as PdfPageTextCharIndex)
+                && let Ok(object) = ch.text_object()
+            {
+                text_chars += 1;
+                if object.render_mode() == PdfPageTextRenderMode::Invisible {
+                    invisible_chars += 1;
+                }
+            }
+        }
+    }
     (decide_from(chars, image_area / area, text_chars, invisible_chars, glyphs), image_dpi)
 }
 

@@ -37,7 +37,7 @@ pub enum PieceKind {
     FinGav,
     /// Certificat médical (UMJ).
     CertificatMedical,
-    /// Éthylomètre ticket, alcohol blood analysis.
+    /// Éthylomètre ticket, breath test.
     Ethylometre,
     /// Réquisition.
     Requisition,
@@ -157,9 +157,10 @@ pub fn kind_of_heading(heading: &str) -> Option<PieceKind> {
         PieceKind::PlacementGav
     } else if has("certificat medical") || has("examen medical") || has("medico-judiciaire") || has("medico judiciaire") {
         PieceKind::CertificatMedical
-    } else if has("ethylometre") || has("alcoolemie") || has("analyse sanguine") || has("depistage") || has("ethylotest") {
+    } else if has("ethylometre") || has("depistage") || has("ethylotest") {
         PieceKind::Ethylometre
-    } else if has("reponse") && has("requisition") {
+    } else if (has("reponse") && has("requisition")) || has("laboratoire") || has("resultat d'analyse") {
+        // Laboratory results answer a réquisition of the investigators.
         PieceKind::ReponseRequisition
     } else if has("requisition") {
         PieceKind::Requisition
@@ -190,14 +191,16 @@ fn is_heading_line(text: &str) -> bool {
     upper as f32 >= 0.8 * letters.len() as f32
 }
 
-/// The heading of a page: the capitalised lines among its first body lines, in the top part of
-/// the page, when they announce a piece.
+/// The heading of a page: the capitalised lines among its first body lines (in reading order),
+/// when they announce a piece.
 pub fn page_heading(page: &Page) -> Option<(PieceKind, String)> {
     let body: Vec<&str> = page
         .lines
         .iter()
-        .filter(|l| l.role == LineRole::Body && l.bbox.y0 < page.height * 0.45)
-        .take(8)
+        // By reading order, not position: on a scan read upside down the first lines are
+        // drawn at the bottom of the page as displayed.
+        .filter(|l| l.role == LineRole::Body)
+        .take(10)
         .map(|l| &page.text[l.range.clone()])
         .collect();
     // Consecutive heading lines may split one title over two lines.
@@ -349,6 +352,8 @@ mod tests {
             ("PERQUISITION - SAISIE - PLACEMENT SOUS SCELLÉS", PieceKind::PerquisitionSaisie),
             ("PROCÈS-VERBAL D'AVIS À MAGISTRAT", PieceKind::AvisMagistrat),
             ("CERTIFICAT MÉDICAL", PieceKind::CertificatMedical),
+            ("LABORATOIRE DE BIOLOGIE MÉDICALE", PieceKind::ReponseRequisition),
+            ("TICKET ÉTHYLOMÈTRE", PieceKind::Ethylometre),
             ("PROCÈS-VERBAL DE PLAINTE", PieceKind::Plainte),
         ];
         for (heading, kind) in cases {
