@@ -782,3 +782,101 @@ pub fn write_dossier(out: &Path, d: &Dossier) -> Result<PathBuf> {
     std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
     Ok(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn check(g: &Gold) {
+        let d = domain();
+        // Documents: pages numbered 1..n, piece ranges tile every document in order.
+        for doc in &g.documents {
+            assert_eq!(doc.pages.len(), doc.page_count);
+            let mut next = 1;
+            for p in g.pieces.iter().filter(|p| p.document == doc.id) {
+                assert_eq!(p.first_page, next, "{}: piece {} does not start on a new page right after the previous one", g.dossier, p.kind);
+                assert!(p.last_page >= p.first_page);
+                assert!(d.piece(&p.kind).is_some(), "unknown piece kind {}", p.kind);
+                assert!(!p.title.is_empty());
+                next = p.last_page + 1;
+            }
+            assert_eq!(next, doc.page_count + 1, "{}: pieces do not cover {}", g.dossier, doc.file);
+            for (i, p) in doc.pages.iter().enumerate() {
+                assert_eq!(p.number, i + 1);
+                assert_eq!(p.scan.is_some(), p.mode == gold::Mode::Scanned);
+                assert!(!p.text.trim().is_empty());
+            }
+        }
+        let persons: BTreeSet<&str> = g.persons.iter().map(|p| p.id.as_str()).collect();
+        for p in &g.pieces {
+            assert!(p.persons.iter().all(|id| persons.contains(id.as_str())), "{:?}", p.persons);
+        }
+        assert!(g.persons.iter().any(|p| p.role == "mis_en_cause"));
+        // Offences: 1 to 3, articles of their category.
+        assert!((1..=3).contains(&g.offences.len()), "{:?}", g.offences);
+        let mut cats = Vec::new();
+        for o in &g.offences {
+            let c = d.category(&o.category).expect("known category");
+            assert!(!o.articles.is_empty() && o.articles.iter().all(|a| c.articles.contains(a)), "{o:?}");
+            assert!(o.aggravations.iter().all(|a| c.aggravations.iter().any(|x| &x.id == a)), "{o:?}");
+            cats.push(o.category.as_str());
+        }
+        // Questions: exactly the applicable ones, each with a coherent status.
+        let want: Vec<&str> = d.questions_for(&cats).iter().map(|q| q.id.as_str()).collect();
+        let got: Vec<&str> = g.questions.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(got, want);
+        for q in &g.questions {
+            match q.status {
+                Status::Found => assert!(!q.value.is_null() && !q.evidence.is_empty() && q.versions.is_none(), "{q:?}"),
+                Status::NotFound => assert!(q.value.is_null() && q.evidence.is_empty() && q.versions.is_none(), "{q:?}"),
+                Status::Conflicting => {
+                    let v = q.versions.as_ref().expect("versions");
+                    assert!(q.value.is_null() && v.len() >= 2 && v.iter().all(|x| !x.evidence.is_empty()), "{q:?}");
+                }
+            }
+            let question = d.question(&q.id).unwrap();
+            if question.answer == taxonomy::AnswerType::Person && q.status == Status::Found {
+                assert!(persons.contains(q.value.as_str().unwrap()), "{q:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn generated_gold_files_are_coherent_and_varied() {
+        let params = Params { seed: 3, count: 12, pages: (3, 25), scanned: 0.0, forced_scans: None };
+        let mut statuses = BTreeSet::new();
+        let mut kinds = BTreeSet::new();
+        let mut categories = BTreeSet::new();
+        for i in 0..params.count {
+            let dossier = dossier(&params, i).unwrap();
+            check(&dossier.gold);
+            let pages: usize = dossier.gold.documents.iter().map(|d| d.page_count).sum();
+            assert!((3..=25).contains(&pages), "{pages} pages");
+            statuses.extend(dossier.gold.questions.iter().map(|q| format!("{:?}", q.status)));
+            kinds.extend(dossier.gold.pieces.iter().map(|p| p.kind.clone()));
+            categories.extend(dossier.gold.offences.iter().map(|o| o.category.clone()));
+        }
+        assert_eq!(statuses.len(), 3, "found, not found and conflicting all occur: {statuses:?}");
+        assert!(kinds.len() >= 10, "{kinds:?}");
+        assert!(categories.len() >= 6, "{categories:?}");
+    }
+
+    #[test]
+    fn a_long_dossier_reaches_its_page_count_with_fillers() {
+        let params = Params { seed: 9, count: 1, pages: (150, 150), scanned: 0.0, forced_scans: None };
+        let d = dossier(&params, 0).unwrap();
+        check(&d.gold);
+        assert_eq!(d.gold.documents.iter().map(|d| d.page_count).sum::<usize>(), 150);
+        assert!(d.gold.pieces.iter().any(|p| p.kind == "annexe"));
+    }
+
+    #[test]
+    fn bad_page_ranges_are_refused_in_french() {
+        assert!(parse_pages("10..3").is_ok_and(|p| Params { pages: p, ..Params::default() }.check().is_err()));
+        let err = parse_pages("beaucoup").unwrap_err().to_string();
+        assert!(err.contains("attendu"), "{err}");
+        let err = Params { pages: (1, 5), ..Params::default() }.check().unwrap_err().to_string();
+        assert!(err.contains("nombre de pages"), "{err}");
+    }
+}
