@@ -58,25 +58,32 @@ fn a_client_offline_for_a_while_merges_its_edits_on_reconnect() {
 }
 
 #[test]
-fn a_correction_is_recorded_as_an_engine_input_and_acknowledged_to_the_others() {
+fn a_correction_becomes_an_engine_input_and_is_acknowledged_to_the_others() {
     let server = Server::start(&[]).unwrap();
     let (a, b) = (grant(&server, "a", "redacteur"), grant(&server, "b", "redacteur"));
     let out = run("correction", &server, &[&a, &b]);
     assert_eq!(out["good"]["statut"], "enregistrée", "{out}");
     assert_eq!(out["bad"]["statut"], "refusée", "{out}");
     assert!(out["bad"]["motif"].as_str().unwrap().contains("mal formée"), "{out}");
-    // The correction is in the engine's input table, once, with its content.
-    let db = rusqlite::Connection::open(server.data_dir.path().join("engine_inputs.sqlite3")).unwrap();
-    let id = out["id"].as_str().unwrap();
-    let body: String = db
-        .query_row("SELECT body FROM corrections WHERE dossier = ?1 AND id = ?2", [DOSSIER, id], |r| r.get(0))
-        .unwrap();
-    let c: Value = serde_json::from_str(&body).unwrap();
+    // The correction is an input of the engine, logged once, with its content; the refused one
+    // is not.
+    let db = rusqlite::Connection::open(server.data_dir.path().join("engine/engine.sqlite")).unwrap();
+    let mut stmt = db.prepare("SELECT record, diff FROM inputs").unwrap();
+    let inputs: Vec<(Value, i64)> = stmt
+        .query_map([], |r| Ok((serde_json::from_str(&r.get::<_, String>(0)?).unwrap(), r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|(record, _): &(Value, i64)| record["input"] == "correction")
+        .collect();
+    assert_eq!(inputs.len(), 1, "{inputs:?}");
+    let (record, diff) = &inputs[0];
+    assert_eq!(*diff, 1);
+    assert_eq!(record["dossier"], DOSSIER);
+    let c = &record["correction"];
+    assert_eq!(c["id"], out["id"], "{c}");
     assert_eq!(c["author"], "substitut.a", "{c}");
     assert_eq!(c["change"]["kind"], "answer_edited", "{c}");
     assert_eq!(c["change"]["answer"], "q-itt", "{c}");
-    let n: i64 = db.query_row("SELECT count(*) FROM corrections", [], |r| r.get(0)).unwrap();
-    assert_eq!(n, 1, "the refused one is not an engine input");
 }
 
 #[test]

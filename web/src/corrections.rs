@@ -1,93 +1,64 @@
-//! Where the workspace's corrections go until the engine consumes them: an SQLite table in the
-//! data directory, the engine's future input log.
+//! Where the workspace's corrections go: into the engine, as inputs.
 //!
-//! One row per (dossier, correction id), inserted once (a correction handed over again after a
-//! restart is ignored), fsynced before the room tells the clients it is "enregistrée".
+//! The room hands every correction a client appends to the `corrections` array to this
+//! [`CorrectionSink`]; it gives it to [`ap_engine::Engine::correct`], which logs it durably
+//! (fsynced) before it returns and then recomputes what depends on it (an OCR fix changes the
+//! passage's text). Only then does the room tell the clients it is "enregistrée". Recording the
+//! same correction again (after a restart) changes nothing; a correction with the id of an earlier
+//! one replaces it.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
 
-use ap_engine::Correction;
+use ap_engine::{Correction, Engine};
 use ap_workspace::CorrectionSink;
-use rusqlite::{Connection, params};
 
-/// The `corrections` table of `engine_inputs.sqlite3`.
-#[derive(Debug)]
-pub struct SqliteCorrections {
-    db: Mutex<Connection>,
+/// The engine as the workspace's correction sink.
+#[derive(Debug, Clone)]
+pub struct EngineCorrections {
+    engine: Arc<Engine>,
 }
 
-impl SqliteCorrections {
-    /// Open (or create) the table in the database at `path`.
-    pub fn open(path: &Path) -> rusqlite::Result<Self> {
-        let db = Connection::open(path)?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
-        db.busy_timeout(std::time::Duration::from_secs(10))?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS corrections (
-                 seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-                 dossier     TEXT NOT NULL,
-                 id          TEXT NOT NULL,
-                 author      TEXT NOT NULL,
-                 time        TEXT NOT NULL,
-                 body        TEXT NOT NULL,
-                 recorded_at INTEGER NOT NULL DEFAULT (unixepoch()),
-                 UNIQUE (dossier, id)
-             );",
-        )?;
-        Ok(Self { db: Mutex::new(db) })
-    }
-
-    /// Corrections recorded for `dossier`, in order.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub fn list(&self, dossier: &str) -> rusqlite::Result<Vec<Correction>> {
-        let db = self.db.lock().expect("corrections lock");
-        let mut stmt = db.prepare("SELECT body FROM corrections WHERE dossier = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([dossier], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for body in rows {
-            if let Ok(c) = serde_json::from_str(&body?) {
-                out.push(c);
-            }
-        }
-        Ok(out)
+impl EngineCorrections {
+    /// Feed corrections to `engine`.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Self { engine }
     }
 }
 
-impl CorrectionSink for SqliteCorrections {
+impl CorrectionSink for EngineCorrections {
     fn record(&self, dossier: &str, correction: &Correction) -> ap_workspace::Result<()> {
-        let body = serde_json::to_string(correction).map_err(|e| ap_workspace::Error::CorrectionSink(e.to_string()))?;
-        let db = self.db.lock().expect("corrections lock");
-        db.execute(
-            "INSERT OR IGNORE INTO corrections (dossier, id, author, time, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![dossier, correction.id, correction.author, correction.time, body],
-        )?;
-        Ok(())
+        self.engine
+            .correct(dossier, correction.clone())
+            .map_err(|e| ap_workspace::Error::CorrectionSink(e.to_string()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ap_engine::Change;
+    use ap_engine::{Change, EngineOptions};
 
     #[test]
-    fn records_once_per_id_and_survives_reopening() {
+    fn corrections_become_engine_inputs_once_and_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("engine_inputs.sqlite3");
-        let sink = SqliteCorrections::open(&path).unwrap();
         let c = Correction {
             id: "c1".into(),
             author: "substitut.a".into(),
             time: "2024-03-12T14:30:00Z".into(),
-            change: Change::OcrFix { passage: "p-12-3".into(), text: "ITT de 8 jours".into() },
+            change: Change::OffenceRejected { offence: "CP 222-13".into(), reason: Some("ITT de 10 jours".into()) },
         };
-        sink.record("d", &c).unwrap();
-        sink.record("d", &c).unwrap();
-        drop(sink);
-        let sink = SqliteCorrections::open(&path).unwrap();
-        assert_eq!(sink.list("d").unwrap(), vec![c]);
-        assert!(sink.list("autre").unwrap().is_empty());
+        {
+            let engine = Arc::new(Engine::open(dir.path(), EngineOptions::default()).unwrap());
+            let sink = EngineCorrections::new(engine.clone());
+            sink.record("d", &c).unwrap();
+            sink.record("d", &c).unwrap();
+            engine.sync().unwrap();
+            assert_eq!(engine.dossier("d").corrections.get("c1"), Some(&c));
+            assert!(engine.dossier("autre").corrections.is_empty());
+        }
+        let engine = Engine::open(dir.path(), EngineOptions::default()).unwrap();
+        engine.sync().unwrap();
+        assert_eq!(engine.dossier("d").corrections.len(), 1);
+        assert_eq!(engine.dossier("d").corrections.get("c1"), Some(&c));
     }
 }

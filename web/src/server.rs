@@ -20,7 +20,7 @@ use ap_workspace::{Access, Role, UpdateLog};
 
 use crate::collab::Hub;
 use crate::config::Settings;
-use crate::corrections::SqliteCorrections;
+use crate::corrections::EngineCorrections;
 use crate::error::AppError;
 
 /// State shared by every handler.
@@ -65,17 +65,16 @@ pub async fn serve(settings: Settings) -> Result<()> {
     tracing::info!(%local, data_dir = %settings.data_dir.display(), "server started");
 
     let data = &settings.data_dir;
-    let log = UpdateLog::open(&data.join("workspace.sqlite3")).context("ouverture du journal de l'espace de travail")?;
-    let corrections = SqliteCorrections::open(&data.join("engine_inputs.sqlite3"))
-        .context("ouverture du journal des corrections")?;
-    let access = crate::access_cmd::access_db(data)?;
-    let hub = Hub::new(log, Arc::new(corrections), settings.workspace.clone());
-    let access = Arc::new(Mutex::new(access));
-
     let engine = Arc::new(crate::dossier_cmd::open_engine(data, settings.lib_dir.as_deref())?);
     if let Some(dir) = &settings.demo_dir {
         load_demo(&engine, dir)?;
     }
+
+    let log = UpdateLog::open(&data.join("workspace.sqlite3")).context("ouverture du journal de l'espace de travail")?;
+    let access = crate::access_cmd::access_db(data)?;
+    // Corrections made in the workspace are engine inputs.
+    let hub = Hub::new(log, Arc::new(EngineCorrections::new(engine.clone())), settings.workspace.clone());
+    let access = Arc::new(Mutex::new(access));
 
     let app = router(Arc::new(AppState { settings, native, hub, access, engine }));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
