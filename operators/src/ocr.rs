@@ -50,7 +50,7 @@ impl Default for OcrOptions {
             language: "fra".into(),
             detect_orientation: true,
             max_skew_deg: 8.0,
-            min_recognition_dpi: 280,
+            min_recognition_dpi: 200,
         }
     }
 }
@@ -113,7 +113,7 @@ impl Reader {
     }
 
     /// Recognise a grey picture; returns tesseract's TSV.
-    fn tsv(&mut self, image: &GrayImage, dpi: u32) -> Result<String> {
+    fn tsv(&mut self, image: &GrayImage, dpi: u32, mode: tesseract::PageSegMode) -> Result<String> {
         let tess = match self.tess.take() {
             Some(t) => t,
             None => self.fresh()?,
@@ -123,7 +123,7 @@ impl Reader {
             .set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32)
             .map_err(|e| Error::Ocr(e.to_string()))?
             .set_source_resolution(dpi as i32);
-        tess.set_page_seg_mode(tesseract::PageSegMode::PsmAuto);
+        tess.set_page_seg_mode(mode);
         let mut tess = tess.recognize().map_err(|e| Error::Ocr(e.to_string()))?;
         let tsv = tess.get_tsv_text(0).map_err(|e| Error::Ocr(e.to_string()))?;
         self.tess = Some(tess);
@@ -132,7 +132,8 @@ impl Reader {
 
     /// Mean word confidence of a reading of `image` (used to tell upright from upside down).
     fn confidence(&mut self, image: &GrayImage, dpi: u32) -> Result<f32> {
-        let words = parse_tsv(&self.tsv(image, dpi)?);
+        // The strip is one block of lines: no page layout analysis needed.
+        let words = parse_tsv(&self.tsv(image, dpi, tesseract::PageSegMode::PsmSingleBlock)?);
         let letters: Vec<&TsvWord> = words.iter().filter(|w| w.text.chars().any(char::is_alphabetic)).collect();
         if letters.is_empty() {
             return Ok(0.0);
@@ -283,10 +284,10 @@ fn unturn(x: f32, y: f32, degrees: u16, w: f32, h: f32) -> (f32, f32) {
     }
 }
 
-/// The strip of a picture with the most ink, about a fifth of its height, for orientation tests.
+/// The strip of a picture with the most ink, an eighth of its height, for orientation tests.
 fn densest_strip(image: &GrayImage) -> GrayImage {
     let (w, h) = image.dimensions();
-    let band = (h / 5).max(1);
+    let band = (h / 8).max(1);
     let rows: Vec<u64> = (0..h)
         .map(|y| (0..w).step_by(2).map(|x| 255 - image.get_pixel(x, y).0[0] as u64).sum())
         .collect();
@@ -373,7 +374,7 @@ pub fn read_page(reader: &mut Reader, input: &PageImage, options: &OcrOptions) -
         picture = imageops::resize(&picture, (w as f32 * factor) as u32, (h as f32 * factor) as u32, imageops::FilterType::CatmullRom);
         dpi = 300;
     }
-    let words = parse_tsv(&reader.tsv(&picture, dpi)?);
+    let words = parse_tsv(&reader.tsv(&picture, dpi, tesseract::PageSegMode::PsmAuto)?);
     // 4. Back to the page as displayed: undo enlargement, deskew, turn; then pixels to points.
     let (uw, uh) = if rotation % 180 == 90 { (h0 as f32, w0 as f32) } else { (w0 as f32, h0 as f32) };
     let (s, c) = (-skew).to_radians().sin_cos();

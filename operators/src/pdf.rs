@@ -93,10 +93,12 @@ fn read_page(doc: &PdfDocument<'_>, index: usize, limits: &Limits) -> Result<Raw
     let text = page.text().map_err(|e| Error::PageUnreadable(describe(&e)))?;
     let mut glyphs = Vec::new();
     for ch in text.chars().iter() {
-        if ch.is_generated().unwrap_or(false) {
+        let Some(c) = ch.unicode_char() else { continue };
+        // pdfium inserts spaces and line breaks of its own; they carry no box of their own.
+        // (Asked for whitespace only: every call into pdfium costs.)
+        if c.is_whitespace() && ch.is_generated().unwrap_or(false) {
             continue;
         }
-        let Some(c) = ch.unicode_char() else { continue };
         let Ok(r) = ch.loose_bounds() else { continue };
         let bbox = BBox::new(r.left().value, height - r.top().value, r.right().value, height - r.bottom().value);
         glyphs.push(Glyph { ch: c, bbox, size: ch.scaled_font_size().value });
