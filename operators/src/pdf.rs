@@ -140,7 +140,7 @@ fn decide(page: &PdfPage<'_>, text: &PdfPageText<'_>, glyphs: &[Glyph], area: f3
     // reloads the page's text, which is slow).
     if image_area / area > 0.3 {
         let chars = text.chars();
-        let n = chars.len() as usize;
+        let n = chars.len();
         let step = (n / 200).max(1);
         for i in (0..n).step_by(step) {
             if let Ok(ch) = chars.get(i as PdfPageTextCharIndex)
