@@ -126,4 +126,15 @@ fn dossier_api_shows_what_was_read_to_members_only() {
         .map(|p| (p["document"].as_str().unwrap().to_string(), p["kind"].as_str().unwrap().to_string(), p["first_page"].as_u64().unwrap()))
         .collect();
     assert_eq!(got, want);
+
+    // The searchable PDF of a document, for members only.
+    let pdf_url = format!("{url}/documents/procedure_partie1/consultable.pdf");
+    assert_eq!(client.get(&pdf_url).bearer_auth(stranger.trim()).send().unwrap().status(), 403);
+    let pdf = client.get(&pdf_url).bearer_auth(token.trim()).send().unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().unwrap().starts_with(b"%PDF-"));
+    let missing = client.get(format!("{url}/documents/inconnu/consultable.pdf")).bearer_auth(token.trim()).send().unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().unwrap().contains("document inconnu"));
 }

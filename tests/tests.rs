@@ -4,5 +4,6 @@ mod corpus;
 mod engine;
 mod ingestion;
 mod native;
+mod searchable;
 mod server;
 mod workspace;

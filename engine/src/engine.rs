@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use ap_operators::document::{Document, Page};
 use ap_operators::passage::{self, Passage};
 use ap_operators::piece::{self, Piece};
+use ap_operators::searchable;
 use ap_operators::input::{IngestOptions, Ingestor};
 use ap_operators::native::NativeLibs;
 
@@ -71,6 +72,15 @@ pub enum Update {
     Correction { id: String, diff: isize },
     /// A document could not be read; the message is for the user.
     DocumentFailed { document: String, message: String },
+}
+
+/// A document's text as read, with the users' OCR fixes that apply to it.
+#[derive(Debug, Clone)]
+pub struct DocumentText {
+    /// Pages in order.
+    pub pages: Vec<Page>,
+    /// Fixes, by page and position (see [`searchable::fixed_text`], [`searchable::fixed_layer`]).
+    pub fixes: Vec<searchable::PageFix>,
 }
 
 /// Processing progress of a dossier.
@@ -298,6 +308,25 @@ impl Engine {
     /// Name and blob of a current document.
     pub fn document(&self, dossier: &str, document: &str) -> Option<(String, String)> {
         self.with_dossier(dossier, |d| d.documents.get(document).cloned()).flatten()
+    }
+
+    /// The bytes of a current document, as uploaded.
+    pub fn document_bytes(&self, dossier: &str, document: &str) -> Result<Vec<u8>> {
+        let (_, blob) = self.document(dossier, document).ok_or_else(|| Error::UnknownDocument(document.into()))?;
+        self.store.blob(&blob)
+    }
+
+    /// A document's pages in order and the users' OCR fixes that apply to them (`None` when the
+    /// document is unknown or not read yet).
+    pub fn document_text(&self, dossier: &str, document: &str) -> Option<DocumentText> {
+        self.with_dossier(dossier, |d| {
+            let pages: Vec<Page> =
+                d.pages.iter().filter(|((doc, _), _)| doc == document).map(|(_, p)| Page::clone(p)).collect();
+            let passages: Vec<&Passage> = d.passages.values().filter(|p| p.document == document).map(|p| &**p).collect();
+            let fixes = searchable::page_fixes(&pages.iter().collect::<Vec<_>>(), &passages);
+            DocumentText { pages, fixes }
+        })
+        .filter(|t| !t.pages.is_empty())
     }
 
     /// Run `f` on a dossier's current state without copying it (`None` for an unknown dossier).

@@ -17,6 +17,6 @@ pub mod shared;
 pub mod store;
 
 pub use correction::{Change, Correction};
-pub use engine::{DocumentKey, DossierState, Engine, EngineOptions, InputRecord, Progress, Update};
+pub use engine::{DocumentKey, DocumentText, DossierState, Engine, EngineOptions, InputRecord, Progress, Update};
 pub use error::{Error, Result};
 pub use shared::Shared;

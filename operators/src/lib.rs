@@ -19,6 +19,7 @@ pub mod normalize;
 pub mod ocr;
 pub mod passage;
 pub mod pdf;
+pub mod searchable;
 pub mod piece;
 
 pub use error::{Error, Result};

@@ -136,28 +136,51 @@ pub fn run_with_timeout(
     cmd: &mut Command,
     limit: Duration,
 ) -> Result<(std::process::ExitStatus, String, String)> {
+    use std::io::Read;
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    // Drain both pipes while waiting: a child writing more than a pipe holds would otherwise
+    // block forever.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("piped stderr")));
     let deadline = std::time::Instant::now() + limit;
-    loop {
-        if child.try_wait()?.is_some() {
-            let out = child.wait_with_output()?;
-            return Ok((
-                out.status,
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            ));
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            let out = child.wait_with_output()?;
-            bail!(
-                "still running after {limit:?}, killed; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let _ = child.wait();
+            let stderr = err.join().unwrap_or_default();
+            bail!("still running after {limit:?}, killed; stderr:\n{stderr}");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
+    };
+    Ok((status, out.join().unwrap_or_default(), err.join().unwrap_or_default()))
 }
 
 /// A TrueType font with the French repertoire (accents, œ, « »), installed by `make setup`.
 pub const DEJAVU_SANS: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/// Character error rate: edit distance from `hypothesis` to `reference`, over the reference
+/// length.
+pub fn cer(reference: &str, hypothesis: &str) -> f32 {
+    let r: Vec<char> = reference.chars().collect();
+    let h: Vec<char> = hypothesis.chars().collect();
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for i in 1..=r.len() {
+        let mut cur = vec![i; h.len() + 1];
+        for j in 1..=h.len() {
+            let cost = usize::from(r[i - 1] != h[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f32 / r.len().max(1) as f32
+}

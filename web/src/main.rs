@@ -11,6 +11,7 @@ mod corrections;
 mod dossier_cmd;
 mod error;
 mod server;
+mod text_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -39,6 +40,10 @@ enum Command {
     Ingest(dossier_cmd::IngestArgs),
     /// Show what was read from a dossier: documents, pages, pieces.
     Show(dossier_cmd::ShowArgs),
+    /// Print a dossier's text page by page (text layer or OCR), OCR fixes applied.
+    Text(text_cmd::TextArgs),
+    /// Write a document as a searchable PDF (invisible OCR text layer on scanned pages).
+    Pdf(text_cmd::PdfArgs),
     /// Who may open which dossier in the collaborative workspace (memberships, tokens).
     #[command(subcommand)]
     Access(access_cmd::AccessCommand),
@@ -65,5 +70,7 @@ fn main() -> Result<()> {
         Command::Access(command) => access_cmd::run(command),
         Command::Ingest(args) => dossier_cmd::ingest(args),
         Command::Show(args) => dossier_cmd::show(args),
+        Command::Text(args) => text_cmd::text(args),
+        Command::Pdf(args) => text_cmd::pdf(args),
     }
 }

@@ -44,6 +44,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/ws/{dossier}", get(workspace_socket))
         .route("/api/dossiers/{dossier}", get(dossier_view))
+        .route("/api/dossiers/{dossier}/documents/{document}/consultable.pdf", get(searchable_pdf))
         .fallback_service(ui)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -248,6 +249,33 @@ async fn dossier_view(
     .await;
     match view {
         Ok(view) => Json(view).into_response(),
+        Err(e) => AppError::unavailable(e).into_response(),
+    }
+}
+
+/// `GET /api/dossiers/{dossier}/documents/{document}/consultable.pdf`: the document with an
+/// invisible OCR text layer on its scanned pages (members only).
+async fn searchable_pdf(
+    State(state): State<Arc<AppState>>,
+    Path((dossier, document)): Path<(String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let (user, _) = match member(&state, &dossier, &params, &headers).await {
+        Ok(member) => member,
+        Err(refusal) => return refusal,
+    };
+    let engine = state.engine.clone();
+    let native = state.native.clone();
+    let (d, doc) = (dossier.clone(), document.clone());
+    let pdf = tokio::task::spawn_blocking(move || crate::text_cmd::searchable_pdf(&engine, &native, &d, &doc)).await;
+    match pdf {
+        Ok(Ok(bytes)) => {
+            tracing::info!(dossier, document, user, "searchable PDF downloaded");
+            let disposition = format!("attachment; filename=\"{document}-consultable.pdf\"");
+            ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+        }
+        Ok(Err(e)) => AppError { status: StatusCode::NOT_FOUND, message: format!("{e:#}") }.into_response(),
         Err(e) => AppError::unavailable(e).into_response(),
     }
 }
