@@ -12,7 +12,7 @@ use ap_operators::native::NativeLibs;
 use ap_operators::normalize::normalize_str;
 use ap_operators::passage::{PassageKind, passages};
 use ap_operators::piece::{PieceKind, pieces};
-use ap_tests::DEJAVU_SANS;
+use ap_tests::{DEJAVU_SANS, cer};
 use image::{DynamicImage, GrayImage, Luma};
 use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_center};
 use pdfium_render::prelude::*;
@@ -119,21 +119,6 @@ fn squash(s: &str) -> String {
     normalize_str(s)
 }
 
-/// Character error rate: edit distance over the reference length.
-fn cer(reference: &str, hypothesis: &str) -> f32 {
-    let r: Vec<char> = reference.chars().collect();
-    let h: Vec<char> = hypothesis.chars().collect();
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            let cost = usize::from(r[i - 1] != h[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f32 / r.len().max(1) as f32
-}
 
 #[test]
 fn native_page_gives_every_line_and_the_boxes_where_it_was_drawn() {
