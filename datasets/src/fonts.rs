@@ -213,7 +213,7 @@ pub fn subset(font: &[u8], glyphs: &[u16]) -> std::result::Result<Vec<u8>, Strin
     }
     let mut new_glyf = Vec::new();
     let mut new_loca = Vec::with_capacity((num_glyphs + 1) * 4);
-    let mut push_offset = |loca: &mut Vec<u8>, v: usize| {
+    let push_offset = |loca: &mut Vec<u8>, v: usize| {
         if long { loca.extend_from_slice(&(v as u32).to_be_bytes()) } else { loca.extend_from_slice(&((v / 2) as u16).to_be_bytes()) }
     };
     for (g, kept) in keep.iter().enumerate() {

@@ -22,6 +22,17 @@ use sha2::{Digest, Sha256};
 
 use crate::{Error, Result};
 
+/// Open (or create) an SQLite database for durable records: WAL journal, `synchronous = FULL`
+/// (a committed transaction survives a crash or power loss), a busy timeout for concurrent
+/// processes on the same data directory. Every store of the data directory opens this way.
+pub fn open_durable(path: &Path) -> rusqlite::Result<Connection> {
+    let db = Connection::open(path)?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "FULL")?;
+    db.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(db)
+}
+
 /// Hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -49,10 +60,7 @@ impl Store {
     /// Open (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir.join("blobs/sha256")).map_err(|e| Error::io(dir, e))?;
-        let db = Connection::open(dir.join("engine.sqlite"))?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
-        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        let db = open_durable(&dir.join("engine.sqlite"))?;
         db.execute_batch(
             "CREATE TABLE IF NOT EXISTS inputs (
                  seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -71,10 +71,7 @@ fn hash_token(token: &str) -> String {
 impl Access {
     /// Open (or create) the access database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let db = Connection::open(path)?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
-        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        let db = ap_engine::store::open_durable(path)?;
         db.execute_batch(
             "CREATE TABLE IF NOT EXISTS memberships (
                  dossier TEXT NOT NULL,

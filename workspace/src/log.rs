@@ -43,10 +43,7 @@ pub struct UpdateLog {
 impl UpdateLog {
     /// Open (or create) the log at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let db = Connection::open(path)?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
-        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        let db = ap_engine::store::open_durable(path)?;
         db.execute_batch(
             "CREATE TABLE IF NOT EXISTS updates (
                  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
