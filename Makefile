@@ -24,7 +24,7 @@ PYPDFIUM2_VERSION   := 5.15.2
 ONNXRUNTIME_VERSION := 1.31.1
 
 APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra tesseract-ocr-osd \
-                poppler-utils chromium fonts-dejavu-core pkg-config
+                poppler-utils ocrmypdf chromium fonts-dejavu-core pkg-config
 
 UI_SOURCES := $(shell find web/ui/src -type f 2>/dev/null) web/ui/index.html web/ui/vite.config.ts \
               web/ui/tsconfig.json web/ui/package.json

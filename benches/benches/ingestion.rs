@@ -10,49 +10,17 @@
 //! `OMP_THREAD_LIMIT=1` (the bench re-executes itself with it): pages are read in parallel, and
 //! tesseract's own OpenMP threads on top of that only oversubscribe the cores.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use ap_operators::document::OcrDecision;
 use ap_operators::input::{IngestOptions, Ingestor, Limits};
 use ap_operators::native::NativeLibs;
-use ap_operators::normalize::normalize_str;
 use ap_operators::ocr::{OcrOptions, PageImage, ocr_pages};
 use ap_operators::pdf;
+use ap_benches::{cer, sample};
 use pdfium_render::prelude::*;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// (dossier dir, gold) of every dossier of the committed sample.
-fn sample() -> Vec<(PathBuf, serde_json::Value)> {
-    let mut out = Vec::new();
-    let mut dirs: Vec<PathBuf> =
-        std::fs::read_dir(root().join("datasets/sample")).expect("datasets/sample").filter_map(|e| e.ok().map(|e| e.path())).collect();
-    dirs.sort();
-    for dir in dirs {
-        if let Ok(bytes) = std::fs::read(dir.join("gold.json")) {
-            out.push((dir, serde_json::from_slice(&bytes).expect("gold.json")));
-        }
-    }
-    out
-}
-
-fn cer(reference: &str, hypothesis: &str) -> f64 {
-    let r: Vec<char> = normalize_str(reference).chars().collect();
-    let h: Vec<char> = normalize_str(hypothesis).chars().collect();
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + usize::from(r[i - 1] != h[j - 1]));
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
-}
 
 /// A PDF of `count` pages made of the sample's fully native documents, appended whole again and
 /// again (whole documents, so that their fonts are shared by their pages as in a real file).
