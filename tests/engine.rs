@@ -300,3 +300,19 @@ fn sigkill_during_ingestion_loses_no_acknowledged_document() {
     assert_eq!(second["extractions_run"], 0, "nothing is read twice: {second}");
     assert_eq!(second["progress"], first["progress"]);
 }
+
+/// A correction edited in place (same id, new text) replaces the passage text again.
+#[test]
+fn editing_a_correction_in_place_updates_the_passage() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), options()).unwrap();
+    engine.add_document("e", "pv", "pv.pdf", &native_pdf("E", 2)).unwrap();
+    engine.sync().unwrap();
+    let target = engine.dossier("e").passages.values().find(|p| p.first_page() == 2).unwrap().id.clone();
+    for (second, text) in [(1, "première lecture corrigée"), (2, "seconde lecture corrigée"), (3, "première lecture corrigée")] {
+        engine.correct("e", fix("c", &target, text, second)).unwrap();
+        engine.sync().unwrap();
+        assert_eq!(engine.dossier("e").passages[&target].text, text);
+        assert_eq!(engine.dossier("e").corrections.len(), 1);
+    }
+}

@@ -508,10 +508,12 @@ fn run_dataflow(
                         out.push(((*fix).clone(), 1));
                     }
                 });
+            // A fixed passage is identified by its id, the fix and the fixed text: a correction
+            // edited in place (same id, new text) is a different record.
             let fixed = passages.clone().join_map(fixes.clone(), |id, (key, passage), (_time, fix_id, text)| {
                 let mut p = Passage::clone(passage);
                 p.text = text.clone();
-                (key.clone(), Shared::new(format!("{id}~{fix_id}"), p))
+                (key.clone(), Shared::new(format!("{id}~{fix_id}~{text}"), p))
             });
             let unfixed = passages
                 .antijoin(fixes.map(|(id, _)| id))
