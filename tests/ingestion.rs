@@ -12,7 +12,7 @@ use ap_operators::native::NativeLibs;
 use ap_operators::normalize::normalize_str;
 use ap_operators::passage::{PassageKind, passages};
 use ap_operators::piece::{PieceKind, pieces};
-use ap_tests::{DEJAVU_SANS, cer};
+use ap_tests::{DEJAVU_SANS, cer, wrap_words};
 use image::{DynamicImage, GrayImage, Luma};
 use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_center};
 use pdfium_render::prelude::*;
@@ -96,19 +96,7 @@ fn body_lines(width: usize) -> Vec<String> {
         Réponse : Oui, deux bières vers dix-neuf heures. Le certificat médical établi par l'unité \
         médico-judiciaire retient une ITT de cinq (5) jours. Lecture faite par lui-même, persiste et signe \
         avec nous. Les scellés numéro un et deux sont déposés au greffe ; l'œuvre du cœur « ça suffit ».";
-    let mut lines = vec![String::new()];
-    for word in text.split_whitespace() {
-        let last = lines.last_mut().unwrap();
-        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !last.is_empty() {
-                last.push(' ');
-            }
-            last.push_str(word);
-        }
-    }
-    lines
+    wrap_words(text, width)
 }
 
 fn page_of_lines(lines: &[String], top: f32, size: f32) -> Vec<Text> {

@@ -3,7 +3,7 @@
 //! runs a model.
 
 use ap_operators::native::{NativeLibs, ONNXRUNTIME_LIB, PDFIUM_LIB};
-use ap_tests::{DEJAVU_SANS, project_root};
+use ap_tests::{DEJAVU_SANS, project_root, wrap_words};
 use pdfium_render::prelude::*;
 
 const FRENCH: &str = "L'an deux mille vingt-quatre, le douze mars, « Ça suffit ! » a crié Œdipe : \
@@ -15,29 +15,13 @@ fn french_pdf(pdfium: &Pdfium, size: f32) -> Vec<u8> {
     let font = doc.fonts_mut().load_true_type_from_file(DEJAVU_SANS, true).unwrap();
     let mut page = doc.pages_mut().create_page_at_end(PdfPagePaperSize::a4().landscape()).unwrap();
     let mut y = 500.0;
-    for line in textwrap(FRENCH, 45) {
+    for line in wrap_words(FRENCH, 45) {
         page.objects_mut()
             .create_text_object(PdfPoints::new(40.0), PdfPoints::new(y), line, font, PdfPoints::new(size))
             .unwrap();
         y -= size * 1.6;
     }
     doc.save_to_bytes().unwrap()
-}
-
-fn textwrap(s: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in s.split(' ') {
-        let last = lines.last_mut().unwrap();
-        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
-            lines.push(word.to_string());
-        } else {
-            if !last.is_empty() {
-                last.push(' ');
-            }
-            last.push_str(word);
-        }
-    }
-    lines
 }
 
 fn normalize_ws(s: &str) -> String {

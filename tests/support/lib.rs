@@ -184,3 +184,20 @@ pub fn cer(reference: &str, hypothesis: &str) -> f32 {
     }
     prev[h.len()] as f32 / r.len().max(1) as f32
 }
+
+/// `text`'s words in lines of at most `width` characters (a longer word stands alone).
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("one line at least");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}

@@ -8,18 +8,33 @@ use ap_engine::{Engine, EngineOptions};
 use ap_operators::native::NativeLibs;
 use serde::Serialize;
 
-/// Flags of `ingest`.
+/// Where the engine's data and the native libraries are: the flags every command that opens
+/// the engine shares.
 #[derive(Debug, clap::Args)]
-pub struct IngestArgs {
+pub struct EngineArgs {
     /// Data directory (the server's).
     #[arg(long, env = "ASSISTANT_PARQUET_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
-    /// Dossier to add the files to (created if new).
-    #[arg(long)]
-    pub dossier: String,
     /// Folder holding libpdfium.so and libonnxruntime.so (default: the project's .deps/lib).
     #[arg(long, env = "ASSISTANT_PARQUET_LIB_DIR")]
     pub lib_dir: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    /// Open the engine these flags designate.
+    pub fn open(&self) -> Result<Engine> {
+        open_engine(&self.data_dir, self.lib_dir.as_deref())
+    }
+}
+
+/// Flags of `ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Dossier to add the files to (created if new).
+    #[arg(long)]
+    pub dossier: String,
     /// PDF, TIFF, PNG or JPEG files. A file's name without extension is its document id.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -28,15 +43,11 @@ pub struct IngestArgs {
 /// Flags of `show`.
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
-    /// Data directory (the server's).
-    #[arg(long, env = "ASSISTANT_PARQUET_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Dossier to show.
     #[arg(long)]
     pub dossier: String,
-    /// Folder holding libpdfium.so and libonnxruntime.so (default: the project's .deps/lib).
-    #[arg(long, env = "ASSISTANT_PARQUET_LIB_DIR")]
-    pub lib_dir: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -57,7 +68,7 @@ pub fn document_id(path: &std::path::Path) -> String {
 
 /// `ingest`: add the files, wait until they are read, print what was found.
 pub fn ingest(args: IngestArgs) -> Result<()> {
-    let engine = open_engine(&args.data_dir, args.lib_dir.as_deref())?;
+    let engine = args.engine.open()?;
     let mut unreadable = Vec::new();
     let mut ids = std::collections::HashSet::new();
     for path in &args.files {
@@ -87,7 +98,7 @@ pub fn ingest(args: IngestArgs) -> Result<()> {
 
 /// `show`: what the engine holds for a dossier.
 pub fn show(args: ShowArgs) -> Result<()> {
-    let engine = open_engine(&args.data_dir, args.lib_dir.as_deref())?;
+    let engine = args.engine.open()?;
     engine.sync()?;
     if engine.dossier(&args.dossier).documents.is_empty() {
         bail!("dossier inconnu ou vide : {}", args.dossier);

@@ -13,14 +13,13 @@ use ap_operators::document::ExtractionMethod;
 use ap_operators::searchable;
 use serde::Serialize;
 
-use crate::dossier_cmd::open_engine;
+use crate::dossier_cmd::EngineArgs;
 
 /// Flags of `text`.
 #[derive(Debug, clap::Args)]
 pub struct TextArgs {
-    /// Data directory (the server's).
-    #[arg(long, env = "ASSISTANT_PARQUET_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[arg(long)]
     pub dossier: String,
     /// Only this document (its id, as `show` lists it).
@@ -32,16 +31,13 @@ pub struct TextArgs {
     /// Words with their boxes (PDF points, top-left origin), as JSON.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, env = "ASSISTANT_PARQUET_LIB_DIR")]
-    pub lib_dir: Option<PathBuf>,
 }
 
 /// Flags of `pdf`.
 #[derive(Debug, clap::Args)]
 pub struct PdfArgs {
-    /// Data directory (the server's).
-    #[arg(long, env = "ASSISTANT_PARQUET_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[arg(long)]
     pub dossier: String,
     /// The document's id, as `show` lists it.
@@ -50,8 +46,6 @@ pub struct PdfArgs {
     /// Where to write the searchable PDF.
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long, env = "ASSISTANT_PARQUET_LIB_DIR")]
-    pub lib_dir: Option<PathBuf>,
 }
 
 fn parse_pages(s: &str) -> Result<(u32, u32), String> {
@@ -87,7 +81,7 @@ struct WordJson {
 
 /// `text`.
 pub fn text(args: TextArgs) -> Result<()> {
-    let engine = open_engine(&args.data_dir, args.lib_dir.as_deref())?;
+    let engine = args.engine.open()?;
     engine.sync()?;
     let documents: Vec<String> = engine
         .with_dossier(&args.dossier, |d| d.documents.keys().cloned().collect())
@@ -153,9 +147,9 @@ pub fn searchable_pdf(engine: &Engine, native: &ap_operators::native::NativeLibs
 
 /// `pdf`.
 pub fn pdf(args: PdfArgs) -> Result<()> {
-    let engine = open_engine(&args.data_dir, args.lib_dir.as_deref())?;
+    let engine = args.engine.open()?;
     engine.sync()?;
-    let native = ap_operators::native::NativeLibs::new(args.lib_dir.as_deref());
+    let native = ap_operators::native::NativeLibs::new(args.engine.lib_dir.as_deref());
     let bytes = searchable_pdf(&engine, &native, &args.dossier, &args.document)?;
     std::fs::write(&args.out, bytes).with_context(|| format!("écriture de {}", args.out.display()))?;
     eprintln!("PDF consultable écrit : {}", args.out.display());
