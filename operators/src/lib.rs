@@ -10,6 +10,7 @@
 //! a crash deep inside a stage.
 
 pub mod domain;
+pub mod dossier;
 pub mod document;
 pub mod error;
 pub mod input;
