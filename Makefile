@@ -16,12 +16,16 @@ DEPS      := .deps
 LIB       := $(DEPS)/lib
 MODELS    := $(DEPS)/models
 WHEELS    := $(DEPS)/wheels
+PYLIB     := $(DEPS)/python
 PYTHON    ?= python3
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Pinned versions of what comes from PyPI.
 PYPDFIUM2_VERSION   := 5.15.2
 ONNXRUNTIME_VERSION := 1.31.1
+# Real Parquet clients for the export tests (unpacked into .deps/python; tests set PYTHONPATH).
+PYARROW_VERSION     := 26.0.0
+DUCKDB_VERSION      := 1.5.6
 
 APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra tesseract-ocr-osd \
                 poppler-utils ocrmypdf chromium fonts-dejavu-core pkg-config
@@ -36,7 +40,8 @@ help:
 	@echo "make setup  — installe seulement les dépendances (idempotent)"
 
 setup: apt $(LIB)/libpdfium.so $(LIB)/libonnxruntime.so.1.31.1 $(MODELS)/mul_1.onnx \
-       web/ui/dist/index.html tests/js/node_modules/.installed
+       web/ui/dist/index.html tests/js/node_modules/.installed \
+       $(PYLIB)/.pyarrow-$(PYARROW_VERSION) $(PYLIB)/.duckdb-$(DUCKDB_VERSION)
 	@echo "setup: ok"
 
 # apt: only when a package is missing (then `apt-get update` first).
@@ -58,6 +63,14 @@ $(WHEELS)/.pypdfium2-$(PYPDFIUM2_VERSION):
 $(WHEELS)/.onnxruntime-$(ONNXRUNTIME_VERSION):
 	mkdir -p $(WHEELS)
 	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: -d $(WHEELS) onnxruntime==$(ONNXRUNTIME_VERSION)
+	touch $@
+
+# pyarrow and duckdb: pure wheels unpacked into .deps/python (no pip install, no venv).
+$(PYLIB)/.%:
+	mkdir -p $(WHEELS) $(PYLIB)
+	pkg=$$(echo '$*' | sed 's/-.*//'); ver=$$(echo '$*' | sed 's/^[^-]*-//'); \
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: -d $(WHEELS) $$pkg==$$ver; \
+	unzip -o -q $(WHEELS)/$$pkg-$$ver-*.whl -d $(PYLIB)
 	touch $@
 
 $(LIB)/libpdfium.so: $(WHEELS)/.pypdfium2-$(PYPDFIUM2_VERSION)
