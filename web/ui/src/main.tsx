@@ -4,6 +4,7 @@ import React from "react";
 import ReactDOM from "react-dom/client";
 import { startReactDsfr } from "@codegouvfr/react-dsfr/spa";
 import { App } from "./App";
+import "./styles.css";
 
 startReactDsfr({ defaultColorScheme: "system" });
 
