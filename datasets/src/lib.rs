@@ -34,6 +34,7 @@ pub mod pieces;
 pub mod scan;
 pub mod sample;
 pub mod scenario;
+pub mod score;
 pub mod taxonomy;
 
 pub use error::{Error, Result};
