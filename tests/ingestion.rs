@@ -541,3 +541,31 @@ fn pages_whose_text_layer_cannot_be_trusted_go_to_ocr_with_the_reason() {
     assert!(matches!(second.ocr_decision, OcrDecision::GarbageText { .. }), "{:?}", second.ocr_decision);
     assert_eq!(second.method, ExtractionMethod::Ocr);
 }
+
+#[test]
+fn a_page_that_runs_out_of_ocr_time_is_reported_and_the_others_are_read() {
+    let lines = body_lines(60);
+    let pdf = make_pdf(&[page_of_lines(&lines, 100.0, 12.0)]);
+    let img = render(&pdf, 300.0);
+    let mut png = Vec::new();
+    DynamicImage::ImageLuma8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let native = make_pdf(&[page_of_lines(&lines[..3], 100.0, 12.0)]);
+    let files = vec![
+        InputFile { name: "lent.png".into(), bytes: png.clone() },
+        InputFile { name: "natif.pdf".into(), bytes: native },
+    ];
+    let mut options = IngestOptions::default();
+    options.ocr.page_budget = Some(std::time::Duration::from_millis(1));
+    let dossier = Ingestor::new(pdfium(), options).ingest_dossier(&files);
+    // The scan ran out of time: reported, in French, naming the budget; nothing read from it.
+    let scanned = dossier.documents.iter().find(|d| d.file == "lent.png");
+    assert!(scanned.is_none_or(|d| d.pages.is_empty()), "{scanned:?}");
+    let issues = format!("{:?}", dossier.issues);
+    assert!(issues.contains("lent.png") && issues.contains("délai"), "{issues}");
+    // The other file of the dossier is read as usual.
+    let native = dossier.documents.iter().find(|d| d.file == "natif.pdf").expect("native file read");
+    assert!(squash(&native.pages[0].text).contains(&squash(&lines[0])));
+    // With the default budget the same scan is read.
+    let dossier = ingestor().ingest_dossier(&[InputFile { name: "lent.png".into(), bytes: png }]);
+    assert!(dossier.issues.is_empty(), "{:?}", dossier.issues);
+}

@@ -21,6 +21,7 @@ pub mod ocr;
 pub mod passage;
 pub mod pdf;
 pub mod searchable;
+pub mod tess;
 pub mod piece;
 
 pub use error::{Error, Result};

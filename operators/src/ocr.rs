@@ -12,7 +12,7 @@
 //! a bounded queue so that pictures are rendered (by pdfium, serially) while others are read.
 
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use image::{GrayImage, Luma, imageops};
 use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_center};
@@ -20,6 +20,7 @@ use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_c
 use crate::document::{BBox, ExtractionMethod, LineRole, OcrDecision, Page, PageIssue};
 use crate::error::{Error, Result};
 use crate::layout;
+use crate::tess::{Segmentation, Tess, TessError};
 use crate::normalize::TextBuilder;
 
 /// How pages are read.
@@ -39,6 +40,9 @@ pub struct OcrOptions {
     pub max_skew_deg: f32,
     /// Pictures below this resolution are enlarged to it before recognition.
     pub min_recognition_dpi: u32,
+    /// Time budget of one recognition (the page, or one orientation probe); a page that runs
+    /// out of it is reported as an issue instead of holding its worker. `None`: unbounded.
+    pub page_budget: Option<Duration>,
 }
 
 impl Default for OcrOptions {
@@ -51,6 +55,7 @@ impl Default for OcrOptions {
             detect_orientation: true,
             max_skew_deg: 8.0,
             min_recognition_dpi: 200,
+            page_budget: Some(Duration::from_secs(120)),
         }
     }
 }
@@ -84,28 +89,30 @@ pub struct PageImage {
 
 /// One tesseract instance, reusable across pages.
 pub struct Reader {
-    tess: Option<tesseract::Tesseract>,
+    tess: Option<Tess>,
     language: String,
+    budget: Option<Duration>,
 }
 
 impl std::fmt::Debug for Reader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader").field("language", &self.language).finish()
+        f.debug_struct("Reader").field("language", &self.language).field("budget", &self.budget).finish()
     }
 }
 
 impl Reader {
-    /// A tesseract instance for `language` (data from Debian's `tesseract-ocr-*` packages).
-    pub fn new(language: &str) -> Result<Self> {
-        let mut r = Self { tess: None, language: language.to_string() };
+    /// A tesseract instance for `language` (data from Debian's `tesseract-ocr-*` packages),
+    /// each recognition bounded by `budget`.
+    pub fn new(language: &str, budget: Option<Duration>) -> Result<Self> {
+        let mut r = Self { tess: None, language: language.to_string(), budget };
         r.tess = Some(r.fresh()?);
         Ok(r)
     }
 
-    fn fresh(&self) -> Result<tesseract::Tesseract> {
-        tesseract::Tesseract::new(None, Some(&self.language)).map_err(|e| {
+    fn fresh(&self) -> Result<Tess> {
+        Tess::new(&self.language).map_err(|_| {
             Error::Ocr(format!(
-                "initialisation de tesseract pour la langue « {} » impossible ({e}) ; \
+                "initialisation de tesseract pour la langue « {} » impossible ; \
                  installez le paquet tesseract-ocr-{} (make setup)",
                 self.language, self.language
             ))
@@ -113,27 +120,28 @@ impl Reader {
     }
 
     /// Recognise a grey picture; returns tesseract's TSV.
-    fn tsv(&mut self, image: &GrayImage, dpi: u32, mode: tesseract::PageSegMode) -> Result<String> {
-        let tess = match self.tess.take() {
+    fn tsv(&mut self, image: &GrayImage, dpi: u32, mode: Segmentation) -> Result<String> {
+        let mut tess = match self.tess.take() {
             Some(t) => t,
             None => self.fresh()?,
         };
         let (w, h) = image.dimensions();
-        let mut tess = tess
-            .set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32)
-            .map_err(|e| Error::Ocr(e.to_string()))?
-            .set_source_resolution(dpi as i32);
-        tess.set_page_seg_mode(mode);
-        let mut tess = tess.recognize().map_err(|e| Error::Ocr(e.to_string()))?;
-        let tsv = tess.get_tsv_text(0).map_err(|e| Error::Ocr(e.to_string()))?;
+        let result = tess.tsv(image.as_raw(), w, h, dpi, mode, self.budget);
         self.tess = Some(tess);
-        Ok(tsv)
+        result.map_err(|e| match e {
+            TessError::Deadline(budget) => Error::Ocr(format!(
+                "la reconnaissance du texte a dépassé le délai de {} s par page ; page ignorée",
+                budget.as_secs_f32()
+            )),
+            TessError::Picture => Error::Ocr("image de page vide ou trop grande pour la reconnaissance".into()),
+            TessError::Init(_) | TessError::Recognize => Error::Ocr("la reconnaissance du texte a échoué".into()),
+        })
     }
 
     /// Mean word confidence of a reading of `image` (used to tell upright from upside down).
     fn confidence(&mut self, image: &GrayImage, dpi: u32) -> Result<f32> {
         // The strip is one block of lines: no page layout analysis needed.
-        let words = parse_tsv(&self.tsv(image, dpi, tesseract::PageSegMode::PsmSingleBlock)?);
+        let words = parse_tsv(&self.tsv(image, dpi, Segmentation::SingleBlock)?);
         let letters: Vec<&TsvWord> = words.iter().filter(|w| w.text.chars().any(char::is_alphabetic)).collect();
         if letters.is_empty() {
             return Ok(0.0);
@@ -374,7 +382,7 @@ pub fn read_page(reader: &mut Reader, input: &PageImage, options: &OcrOptions) -
         picture = imageops::resize(&picture, (w as f32 * factor) as u32, (h as f32 * factor) as u32, imageops::FilterType::CatmullRom);
         dpi = 300;
     }
-    let words = parse_tsv(&reader.tsv(&picture, dpi, tesseract::PageSegMode::PsmAuto)?);
+    let words = parse_tsv(&reader.tsv(&picture, dpi, Segmentation::Auto)?);
     // 4. Back to the page as displayed: undo enlargement, deskew, turn; then pixels to points.
     let (uw, uh) = if rotation % 180 == 90 { (h0 as f32, w0 as f32) } else { (w0 as f32, h0 as f32) };
     let (s, c) = (-skew).to_radians().sin_cos();
@@ -487,7 +495,7 @@ where
                     let number = job.number;
                     let result = (|| {
                         if reader.is_none() {
-                            reader = Some(Reader::new(&options.language)?);
+                            reader = Some(Reader::new(&options.language, options.page_budget)?);
                         }
                         read_page(reader.as_mut().expect("reader set"), &job, options)
                     })();
