@@ -37,7 +37,7 @@ fn f32f(name: &str, nullable: bool) -> Field {
 }
 
 fn timestamp(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), nullable)
+    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into())), nullable)
 }
 
 fn list_of(name: &str, item: DataType, nullable: bool) -> Field {

@@ -10,6 +10,7 @@ mod corpus;
 mod corrections;
 mod dossier_cmd;
 mod error;
+mod export_cmd;
 mod server;
 mod text_cmd;
 
@@ -47,6 +48,8 @@ enum Command {
     /// Who may open which dossier in the collaborative workspace (memberships, tokens).
     #[command(subcommand)]
     Access(access_cmd::AccessCommand),
+    /// Export dossiers as Parquet files (documents, pages, passages, pieces, offences, answers, citations, corrections, annotations).
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() -> Result<()> {
@@ -68,6 +71,7 @@ fn main() -> Result<()> {
         }
         Command::Corpus(command) => corpus::run(command),
         Command::Access(command) => access_cmd::run(command),
+        Command::Export(args) => export_cmd::export(args),
         Command::Ingest(args) => dossier_cmd::ingest(args),
         Command::Show(args) => dossier_cmd::show(args),
         Command::Text(args) => text_cmd::text(args),
