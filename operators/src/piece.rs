@@ -233,7 +233,7 @@ pub fn persons_named(text: &str) -> Vec<PersonName> {
     for caps in re.captures_iter(text) {
         let whole = caps.get(0).expect("match");
         let before = &text[..whole.start()];
-        let after = &text[whole.end()..text.len().min(whole.end() + 80)];
+        let after = &text[whole.end()..text.floor_char_boundary(whole.end() + 80)];
         let after_f = fold(after);
         let before_f = fold(&before[before.len().saturating_sub(30)..].chars().collect::<String>());
         let official = [
