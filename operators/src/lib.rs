@@ -17,6 +17,7 @@ pub mod input;
 pub mod layout;
 pub mod native;
 pub mod normalize;
+pub mod offence;
 pub mod ocr;
 pub mod passage;
 pub mod pdf;
