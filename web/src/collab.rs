@@ -94,6 +94,11 @@ enum Command {
     Join { conn: ConnId, role: Role, out: Peer },
     Frame { conn: ConnId, data: Bytes },
     Leave { conn: ConnId },
+    /// A correction made through the HTTP API: appended to the `corrections` array (so every
+    /// client sees it) and recorded like one a client appended; the reply carries the outcome.
+    Append { correction: ap_engine::Correction, reply: oneshot::Sender<Result<(), String>> },
+    /// The dossier is deleted: drop every connection and unload without a snapshot.
+    Close { reply: oneshot::Sender<()> },
 }
 
 /// The open rooms of the process and what they share.
@@ -131,8 +136,46 @@ impl Hub {
 
     /// Send `Join` to the dossier's room task, starting it when the room is not in memory.
     fn join(self: &Arc<Self>, dossier: &str, conn: ConnId, role: Role, out: Peer) -> mpsc::UnboundedSender<Command> {
+        self.dispatch(dossier, Command::Join { conn, role, out })
+    }
+
+    /// Append a correction made outside the document (HTTP API) to the dossier's room, opening
+    /// the room when needed. Returns once it is logged and recorded by the engine, or why not.
+    pub async fn append_correction(self: &Arc<Self>, dossier: &str, correction: ap_engine::Correction) -> Result<(), String> {
+        let (reply, rx) = oneshot::channel();
+        self.dispatch(dossier, Command::Append { correction, reply });
+        rx.await.unwrap_or_else(|_| Err("salle de travail indisponible (erreur d'enregistrement)".into()))
+    }
+
+    /// Close a deleted dossier's room (its connections are dropped) and forget its log.
+    pub async fn delete_room(self: &Arc<Self>, dossier: &str) -> ap_workspace::Result<()> {
+        let open = self.rooms.lock().expect("rooms lock").get(dossier).cloned();
+        if let Some(tx) = open {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Command::Close { reply }).is_ok() {
+                let _ = rx.await;
+            }
+        }
+        let log = self.log.clone();
+        let name = dossier.to_string();
+        blocking(move || log.lock().expect("log lock").delete(&name)).await
+    }
+
+    /// The synthesis of a dossier as the log holds it (every acknowledged edit is there).
+    pub async fn synthesis(self: &Arc<Self>, dossier: &str) -> ap_workspace::Result<Vec<ap_workspace::room::SynthesisBlock>> {
+        let log = self.log.clone();
+        let name = dossier.to_string();
+        blocking(move || {
+            let stored = log.lock().expect("log lock").load(&name)?;
+            Ok(Room::open(&name, &stored)?.synthesis_blocks())
+        })
+        .await
+    }
+
+    /// Hand `command` to the dossier's room task, starting the task when the room is not in memory.
+    fn dispatch(self: &Arc<Self>, dossier: &str, command: Command) -> mpsc::UnboundedSender<Command> {
         let mut rooms = self.rooms.lock().expect("rooms lock");
-        let mut command = Command::Join { conn, role, out };
+        let mut command = command;
         if let Some(tx) = rooms.get(dossier) {
             match tx.send(command) {
                 Ok(()) => return tx.clone(),
@@ -179,8 +222,17 @@ impl RoomTask {
                 rooms.remove(&dossier);
                 rx.close();
                 while let Ok(cmd) = rx.try_recv() {
-                    if let Command::Join { out, .. } = cmd {
-                        let _ = out.out.try_send(Outbound::Close(1011, "dossier illisible sur le serveur".into()));
+                    match cmd {
+                        Command::Join { out, .. } => {
+                            let _ = out.out.try_send(Outbound::Close(1011, "dossier illisible sur le serveur".into()));
+                        }
+                        Command::Append { reply, .. } => {
+                            let _ = reply.send(Err("dossier illisible sur le serveur".into()));
+                        }
+                        Command::Close { reply } => {
+                            let _ = reply.send(());
+                        }
+                        Command::Frame { .. } | Command::Leave { .. } => {}
                     }
                 }
                 return;
@@ -214,8 +266,14 @@ impl RoomTask {
                     Err(_) => break,
                 }
             }
+            let closing = batch.iter().any(|c| matches!(c, Command::Close { .. }));
             if task.handle_batch(batch).await.is_err() {
                 return task.fail();
+            }
+            if closing {
+                task.hub.rooms.lock().expect("rooms lock").remove(&task.dossier);
+                tracing::info!(dossier = task.dossier, "room closed: dossier deleted");
+                return;
             }
             if task.since_snapshot >= task.hub.limits.snapshot_every && task.compact().await.is_err() {
                 return task.fail();
@@ -261,6 +319,29 @@ impl RoomTask {
                     self.conns.remove(&conn);
                     effects.extend(self.room.disconnect(conn));
                 }
+                Command::Append { correction, reply } => {
+                    // What came before is flushed first, so the reply speaks of this one only.
+                    self.flush(std::mem::take(&mut effects)).await?;
+                    match self.room.append_correction(&correction) {
+                        Ok(fx) => {
+                            let outcomes = self.flush(fx).await?;
+                            let outcome = outcomes
+                                .into_iter()
+                                .find(|(id, _)| *id == correction.id)
+                                .map_or(Err("correction non enregistrée".to_string()), |(_, o)| o);
+                            let _ = reply.send(outcome);
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(e.to_string()));
+                        }
+                    }
+                }
+                Command::Close { reply } => {
+                    for (_, peer) in self.conns.drain() {
+                        let _ = peer.out.try_send(Outbound::Close(1000, "dossier supprimé".into()));
+                    }
+                    let _ = reply.send(());
+                }
                 Command::Frame { conn, data } => {
                     if !self.conns.contains_key(&conn) {
                         continue;
@@ -296,16 +377,18 @@ impl RoomTask {
             }
             effects.extend(self.room.disconnect(conn));
         }
-        self.flush(effects).await
+        self.flush(effects).await.map(drop)
     }
 
-    /// Commit the batch's updates, record its corrections, then send its frames.
-    async fn flush(&mut self, mut effects: Effects) -> Result<(), ()> {
+    /// Commit the batch's updates, record its corrections, then send its frames. Returns the
+    /// outcome of recording each correction, by id.
+    async fn flush(&mut self, mut effects: Effects) -> Result<Vec<(String, Result<(), String>)>, ()> {
         let durable = std::mem::take(&mut effects.durable);
         if durable.len() > 1 {
             coalesce_updates(&mut effects.frames, &durable);
         }
         self.commit(durable).await?;
+        let mut recorded = Vec::new();
         if !effects.corrections.is_empty() {
             let sink = self.hub.sink.clone();
             let dossier = self.dossier.clone();
@@ -316,9 +399,10 @@ impl RoomTask {
                 self.commit(std::mem::take(&mut ack.durable)).await?;
                 effects.frames.extend(ack.frames);
             }
+            recorded = outcomes;
         }
         self.send(effects.frames);
-        Ok(())
+        Ok(recorded)
     }
 
     async fn commit(&mut self, durable: Vec<Vec<u8>>) -> Result<(), ()> {

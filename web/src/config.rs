@@ -8,6 +8,10 @@
 //! data_dir = "/var/lib/assistant-parquet"
 //! lib_dir = "/opt/assistant-parquet/lib"     # libpdfium.so, libonnxruntime.so.1.31.1
 //! ui_dir = "/opt/assistant-parquet/ui"       # the built web application
+//!
+//! [auth]
+//! mode = "local"            # local accounts (argon2); "oidc" is reserved for the justice SSO
+//! secure_cookie = true      # behind HTTPS: the session cookie is sent over HTTPS only
 //! ```
 
 use std::net::SocketAddr;
@@ -27,6 +31,33 @@ pub struct ConfigFile {
     pub data_dir: Option<PathBuf>,
     pub lib_dir: Option<PathBuf>,
     pub ui_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// How users log in (`[auth]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `local`: accounts in the data directory (`assistant-parquet account add`). OpenID Connect
+    /// (the justice SSO) will be a second mode creating the same sessions.
+    #[serde(default = "AuthConfig::local")]
+    pub mode: String,
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Off by default for local use.
+    #[serde(default)]
+    pub secure_cookie: bool,
+}
+
+impl AuthConfig {
+    fn local() -> String {
+        "local".into()
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self { mode: Self::local(), secure_cookie: false }
+    }
 }
 
 impl ConfigFile {
@@ -61,6 +92,12 @@ pub struct ServeArgs {
     /// Limits of the collaborative workspace (WebSocket rooms).
     #[command(flatten)]
     pub workspace: crate::collab::Limits,
+    /// Upload limits.
+    #[command(flatten)]
+    pub upload: crate::api::UploadLimits,
+    /// Mark the session cookie `Secure` (HTTPS only); also `[auth] secure_cookie` in the file.
+    #[arg(long, env = "ASSISTANT_PARQUET_SECURE_COOKIE")]
+    pub secure_cookie: bool,
 }
 
 /// Resolved settings of the server.
@@ -73,6 +110,8 @@ pub struct Settings {
     /// Folder of demonstration dossiers to load at start (`--demo`), one sub-folder per dossier.
     pub demo_dir: Option<PathBuf>,
     pub workspace: crate::collab::Limits,
+    pub upload: crate::api::UploadLimits,
+    pub auth: AuthConfig,
 }
 
 impl Settings {
@@ -94,7 +133,12 @@ impl Settings {
             );
         }
         let demo_dir = args.demo.then(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/sample"));
-        Ok(Self { addr, data_dir, lib_dir, ui_dir, demo_dir, workspace: args.workspace.clone() })
+        let mut auth = file.auth.clone();
+        if auth.mode != "local" {
+            bail!("mode d'authentification « {} » non pris en charge : seul « local » existe pour l'instant", auth.mode);
+        }
+        auth.secure_cookie |= args.secure_cookie;
+        Ok(Self { addr, data_dir, lib_dir, ui_dir, demo_dir, workspace: args.workspace.clone(), upload: args.upload.clone(), auth })
     }
 }
 
@@ -103,7 +147,16 @@ mod tests {
     use super::*;
 
     fn args() -> ServeArgs {
-        ServeArgs { addr: None, data_dir: None, lib_dir: None, ui_dir: None, demo: false, workspace: Default::default() }
+        ServeArgs {
+            addr: None,
+            data_dir: None,
+            lib_dir: None,
+            ui_dir: None,
+            demo: false,
+            workspace: Default::default(),
+            upload: Default::default(),
+            secure_cookie: false,
+        }
     }
 
     #[test]
@@ -133,5 +186,14 @@ mod tests {
         a.ui_dir = Some("/nonexistent/ui".into());
         let err = Settings::resolve(&ConfigFile::default(), &a).unwrap_err().to_string();
         assert!(err.contains("make setup"), "{err}");
+        let file: ConfigFile = toml::from_str("[auth]\nmode = \"oidc\"").unwrap();
+        let ui = tempfile::tempdir().unwrap();
+        std::fs::write(ui.path().join("index.html"), "").unwrap();
+        let mut a = args();
+        a.ui_dir = Some(ui.path().into());
+        let err = Settings::resolve(&file, &a).unwrap_err().to_string();
+        assert!(err.contains("oidc"), "{err}");
+        let file: ConfigFile = toml::from_str("[auth]\nsecure_cookie = true").unwrap();
+        assert!(Settings::resolve(&file, &a).unwrap().auth.secure_cookie);
     }
 }

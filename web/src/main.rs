@@ -4,6 +4,9 @@
 //! the HTTP API and the magistrate's web application.
 
 mod access_cmd;
+mod api;
+mod auth;
+mod auth_cmd;
 mod collab;
 mod config;
 mod corpus;
@@ -50,6 +53,11 @@ enum Command {
     Access(access_cmd::AccessCommand),
     /// Export dossiers as Parquet files (documents, pages, passages, pieces, offences, answers, citations, corrections, annotations).
     Export(export_cmd::ExportArgs),
+    /// Local accounts of the web application.
+    #[command(subcommand)]
+    Account(auth_cmd::AccountCommand),
+    /// Read the audit log: who opened, downloaded, uploaded, corrected or deleted what, when.
+    Audit(auth_cmd::AuditArgs),
 }
 
 fn main() -> Result<()> {
@@ -72,6 +80,8 @@ fn main() -> Result<()> {
         Command::Corpus(command) => corpus::run(command),
         Command::Access(command) => access_cmd::run(command),
         Command::Export(args) => export_cmd::export(args),
+        Command::Account(command) => auth_cmd::account(command),
+        Command::Audit(args) => auth_cmd::audit(args),
         Command::Ingest(args) => dossier_cmd::ingest(args),
         Command::Show(args) => dossier_cmd::show(args),
         Command::Text(args) => text_cmd::text(args),

@@ -1,11 +1,10 @@
-//! The HTTP server: health check, the API (added by later stages) and the web application.
+//! The HTTP server: health check, the API (`api`), the workspace WebSocket and the web application.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,6 +16,9 @@ use tower_http::trace::TraceLayer;
 use ap_operators::native::NativeLibs;
 
 use ap_workspace::{Access, Role, UpdateLog};
+
+use crate::api::Member;
+use crate::auth::Accounts;
 
 use crate::collab::Hub;
 use crate::config::Settings;
@@ -34,18 +36,24 @@ pub struct AppState {
     pub access: Arc<Mutex<Access>>,
     /// The incremental engine (documents → page text → passages → pieces).
     pub engine: Arc<ap_engine::Engine>,
+    /// Accounts, sessions, the dossier register and the audit log.
+    pub accounts: Arc<Mutex<Accounts>>,
 }
 
 /// Build the router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let ui = ServeDir::new(&state.settings.ui_dir)
         .fallback(ServeFile::new(state.settings.ui_dir.join("index.html")));
+    let body_limit = state.settings.upload.max_request_bytes;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws/{dossier}", get(workspace_socket))
-        .route("/api/dossiers/{dossier}", get(dossier_view))
-        .route("/api/dossiers/{dossier}/documents/{document}/consultable.pdf", get(searchable_pdf))
+        .merge(crate::api::router())
+        // Unknown API paths get a JSON 404, not the web application.
+        .route("/api/{*rest}", axum::routing::any(|| async { AppError { status: StatusCode::NOT_FOUND, message: "adresse d'API inconnue".into() } }))
         .fallback_service(ui)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::api::csrf))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -67,31 +75,50 @@ pub async fn serve(settings: Settings) -> Result<()> {
 
     let data = &settings.data_dir;
     let engine = Arc::new(crate::dossier_cmd::open_engine(data, settings.lib_dir.as_deref())?);
+    let accounts = Accounts::open_in(data)?;
+    let access = crate::access_cmd::access_db(data)?;
     if let Some(dir) = &settings.demo_dir {
-        load_demo(&engine, dir)?;
+        let dossiers = load_demo(&engine, dir)?;
+        demo_account(&accounts, &access, &dossiers)?;
     }
 
     let log = UpdateLog::open(&data.join("workspace.sqlite3")).context("ouverture du journal de l'espace de travail")?;
-    let access = crate::access_cmd::access_db(data)?;
     // Corrections made in the workspace are engine inputs.
     let hub = Hub::new(log, Arc::new(EngineCorrections::new(engine.clone())), settings.workspace.clone());
     let access = Arc::new(Mutex::new(access));
+    let accounts = Arc::new(Mutex::new(accounts));
 
-    let app = router(Arc::new(AppState { settings, native, hub, access, engine }));
+    let app = router(Arc::new(AppState { settings, native, hub, access, engine, accounts }));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("server stopped");
     Ok(())
 }
 
+/// The demonstration account (`demo`, a fresh password printed at every start), redacteur of
+/// the demonstration dossiers, which get a display name in the register.
+fn demo_account(accounts: &Accounts, access: &Access, dossiers: &[String]) -> Result<()> {
+    let password = crate::auth::generate_password();
+    accounts.upsert_account("demo", "Compte de démonstration", &password)?;
+    for dossier in dossiers {
+        let nom = format!("Démonstration {}", dossier.trim_start_matches("demo-").to_uppercase());
+        accounts.register_dossier(dossier, &nom, "demo")?;
+        access.grant(dossier, "demo", Role::Redacteur)?;
+    }
+    println!("Compte de démonstration : identifiant « demo », mot de passe « {password} »");
+    Ok(())
+}
+
 /// Add every PDF of each sub-folder of `dir` to a dossier `demo-<folder>` (idempotent: the
 /// same files again change nothing). Reading happens in the engine's pool, after start.
-fn load_demo(engine: &ap_engine::Engine, dir: &std::path::Path) -> Result<()> {
+/// Returns the dossier ids.
+fn load_demo(engine: &ap_engine::Engine, dir: &std::path::Path) -> Result<Vec<String>> {
     let mut folders: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("dossiers de démonstration introuvables dans {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
         .collect();
     folders.sort();
+    let mut dossiers = Vec::new();
     for folder in folders {
         let dossier = format!("demo-{}", folder.file_name().unwrap_or_default().to_string_lossy().to_lowercase());
         let mut files: Vec<_> = std::fs::read_dir(&folder)?
@@ -105,8 +132,9 @@ fn load_demo(engine: &ap_engine::Engine, dir: &std::path::Path) -> Result<()> {
             engine.add_document(&dossier, &crate::dossier_cmd::document_id(&file), &name, &bytes)?;
         }
         tracing::info!(%dossier, "demonstration dossier loaded");
+        dossiers.push(dossier);
     }
-    Ok(())
+    Ok(dossiers)
 }
 
 async fn shutdown_signal() {
@@ -139,161 +167,28 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, App
     Ok(Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), pdfium: true, onnxruntime: true }))
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
-    AppError { status, message: message.to_string() }.into_response()
+/// Whether the request's `Origin` (when a browser sent one) is this server itself.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    origin.split_once("://").is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
 }
 
-/// The user and role behind the request's token (`?token=` or `Authorization: Bearer`) for
-/// `dossier`, or the HTTP refusal: 400 bad dossier id, 401 no or unknown token, 403 not a member.
-async fn member(
-    state: &AppState,
-    dossier: &str,
-    params: &HashMap<String, String>,
-    headers: &HeaderMap,
-) -> Result<(String, Role), Response> {
-    if ap_workspace::access::check_dossier_id(dossier).is_err() {
-        return Err(refuse(StatusCode::BAD_REQUEST, "identifiant de dossier invalide"));
-    }
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(token) = params.get("token").map(String::as_str).or(bearer).filter(|t| !t.is_empty()) else {
-        return Err(refuse(StatusCode::UNAUTHORIZED, "jeton d'accès manquant"));
-    };
-    let (token, access, name) = (token.to_string(), state.access.clone(), dossier.to_string());
-    let checked = tokio::task::spawn_blocking(move || {
-        let access = access.lock().expect("access lock");
-        let Some(user) = access.authenticate(&token)? else { return Ok(Err(StatusCode::UNAUTHORIZED)) };
-        Ok::<_, ap_workspace::Error>(access.role(&name, &user)?.map(|role| (user, role)).ok_or(StatusCode::FORBIDDEN))
-    })
-    .await;
-    match checked {
-        Ok(Ok(Ok(member))) => Ok(member),
-        Ok(Ok(Err(StatusCode::UNAUTHORIZED))) => Err(refuse(StatusCode::UNAUTHORIZED, "jeton d'accès invalide")),
-        Ok(Ok(Err(_))) => Err(refuse(StatusCode::FORBIDDEN, "vous n'êtes pas membre de ce dossier")),
-        Ok(Err(e)) => Err(AppError::unavailable(e).into_response()),
-        Err(e) => Err(AppError::unavailable(e).into_response()),
-    }
-}
-
-/// What the engine holds for a dossier: processing progress, documents, pieces.
-#[derive(Debug, Serialize)]
-struct DossierView {
-    dossier: String,
-    progress: ap_engine::Progress,
-    documents: Vec<DocumentView>,
-    pieces: Vec<PieceView>,
-    passages: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct DocumentView {
-    id: String,
-    name: String,
-    pages: usize,
-    /// Why the document could not be read (French), when it could not.
-    failure: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct PieceView {
-    kind: &'static str,
-    document: String,
-    first_page: u32,
-    last_page: u32,
-    title: String,
-}
-
-/// `GET /api/dossiers/{dossier}`: members only (same token as the workspace).
-async fn dossier_view(
-    State(state): State<Arc<AppState>>,
-    Path(dossier): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(refusal) = member(&state, &dossier, &params, &headers).await {
-        return refusal;
-    }
-    let engine = state.engine.clone();
-    let view = tokio::task::spawn_blocking(move || {
-        let d = engine.dossier(&dossier);
-        DossierView {
-            progress: engine.progress(&dossier),
-            documents: d
-                .documents
-                .iter()
-                .map(|(id, (name, _))| DocumentView {
-                    id: id.clone(),
-                    name: name.clone(),
-                    pages: d.pages.keys().filter(|(doc, _)| doc == id).count(),
-                    failure: d.failures.get(id).cloned(),
-                })
-                .collect(),
-            pieces: d
-                .pieces
-                .values()
-                .map(|p| PieceView {
-                    kind: p.kind.id(),
-                    document: p.document.clone(),
-                    first_page: p.first_page,
-                    last_page: p.last_page,
-                    title: p.title.clone(),
-                })
-                .collect(),
-            passages: d.passages.len(),
-            dossier,
-        }
-    })
-    .await;
-    match view {
-        Ok(view) => Json(view).into_response(),
-        Err(e) => AppError::unavailable(e).into_response(),
-    }
-}
-
-/// `GET /api/dossiers/{dossier}/documents/{document}/consultable.pdf`: the document with an
-/// invisible OCR text layer on its scanned pages (members only).
-async fn searchable_pdf(
-    State(state): State<Arc<AppState>>,
-    Path((dossier, document)): Path<(String, String)>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let (user, _) = match member(&state, &dossier, &params, &headers).await {
-        Ok(member) => member,
-        Err(refusal) => return refusal,
-    };
-    let engine = state.engine.clone();
-    let native = state.native.clone();
-    let (d, doc) = (dossier.clone(), document.clone());
-    let pdf = tokio::task::spawn_blocking(move || crate::text_cmd::searchable_pdf(&engine, &native, &d, &doc)).await;
-    match pdf {
-        Ok(Ok(bytes)) => {
-            tracing::info!(dossier, document, user, "searchable PDF downloaded");
-            let disposition = format!("attachment; filename=\"{document}-consultable.pdf\"");
-            ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
-        }
-        Ok(Err(e)) => AppError { status: StatusCode::NOT_FOUND, message: format!("{e:#}") }.into_response(),
-        Err(e) => AppError::unavailable(e).into_response(),
-    }
-}
-
-/// `GET /ws/{dossier}`: the collaborative room of a dossier. The token (`?token=` or
-/// `Authorization: Bearer`) and the membership are checked before the upgrade, so a refused
-/// client gets an HTTP error and never a byte of the document.
+/// `GET /ws/{dossier}`: the collaborative room of a dossier. The session cookie (browser) or a
+/// token (`?token=` or `Authorization: Bearer`) and the membership are checked before the
+/// upgrade, so a refused client gets an HTTP error and never a byte of the document. With the
+/// cookie, the page must come from this server (`Origin`), so another site cannot open the
+/// room in the user's name.
 async fn workspace_socket(
     State(state): State<Arc<AppState>>,
-    Path(dossier): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    member: Member,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let (user, role) = match member(&state, &dossier, &params, &headers).await {
-        Ok(member) => member,
-        Err(refusal) => return refusal,
-    };
+    if member.by_session && !same_origin(&headers) {
+        return AppError { status: StatusCode::FORBIDDEN, message: "connexion refusée : origine étrangère".into() }.into_response();
+    }
+    let (dossier, user, role) = (member.dossier, member.login, member.role);
     tracing::info!(dossier, user, role = role.as_str(), "workspace connection");
     let hub = state.hub.clone();
     let max = hub.limits.max_message_bytes;

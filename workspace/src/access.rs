@@ -105,6 +105,30 @@ impl Access {
         Ok(())
     }
 
+    /// Members of `dossier` with their role, by user id.
+    pub fn members(&self, dossier: &str) -> Result<Vec<(String, Role)>> {
+        let mut stmt = self.db.prepare_cached("SELECT user, role FROM memberships WHERE dossier = ?1 ORDER BY user")?;
+        let rows = stmt
+            .query_map([dossier], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(|(user, role)| Ok((user, role.parse()?))).collect()
+    }
+
+    /// Dossiers `user` is a member of, with their role, by dossier id.
+    pub fn dossiers_of(&self, user: &str) -> Result<Vec<(String, Role)>> {
+        let mut stmt = self.db.prepare_cached("SELECT dossier, role FROM memberships WHERE user = ?1 ORDER BY dossier")?;
+        let rows = stmt
+            .query_map([user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(|(dossier, role)| Ok((dossier, role.parse()?))).collect()
+    }
+
+    /// Remove every membership of `dossier` (the dossier is deleted).
+    pub fn revoke_all(&self, dossier: &str) -> Result<()> {
+        self.db.execute("DELETE FROM memberships WHERE dossier = ?1", [dossier])?;
+        Ok(())
+    }
+
     /// Create a fresh token for `user`; the token itself is returned once and never stored.
     pub fn issue_token(&self, user: &str) -> Result<String> {
         let mut bytes = [0u8; 32];
@@ -166,6 +190,15 @@ mod tests {
         let access = Access::open(&path).unwrap();
         access.revoke("dossier-1", "bob").unwrap();
         assert_eq!(access.role("dossier-1", "bob").unwrap(), None);
+        access.grant("dossier-2", "alice", Role::Lecteur).unwrap();
+        assert_eq!(access.members("dossier-1").unwrap(), vec![("alice".to_string(), Role::Redacteur)]);
+        assert_eq!(
+            access.dossiers_of("alice").unwrap(),
+            vec![("dossier-1".to_string(), Role::Redacteur), ("dossier-2".to_string(), Role::Lecteur)]
+        );
+        access.revoke_all("dossier-1").unwrap();
+        assert!(access.members("dossier-1").unwrap().is_empty());
+        assert_eq!(access.role("dossier-2", "alice").unwrap(), Some(Role::Lecteur));
     }
 
     #[test]

@@ -108,6 +108,15 @@ impl UpdateLog {
         Ok(())
     }
 
+    /// Forget everything stored for `dossier` (the dossier is deleted), in one transaction.
+    pub fn delete(&mut self, dossier: &str) -> Result<()> {
+        let tx = self.db.transaction()?;
+        tx.execute("DELETE FROM updates WHERE dossier = ?1", [dossier])?;
+        tx.execute("DELETE FROM snapshots WHERE dossier = ?1", [dossier])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Number of updates logged for `dossier` since its snapshot.
     pub fn pending_count(&self, dossier: &str) -> Result<i64> {
         let snapshot_seq: i64 = self
@@ -152,5 +161,9 @@ mod tests {
         // Other dossiers are untouched.
         assert_eq!(log.load("d2").unwrap().updates.len(), 1);
         assert!(log.load("nouveau").unwrap().updates.is_empty());
+        log.delete("d1").unwrap();
+        let room = log.load("d1").unwrap();
+        assert!(room.snapshot.is_none() && room.updates.is_empty());
+        assert_eq!(log.load("d2").unwrap().updates.len(), 1);
     }
 }

@@ -470,6 +470,34 @@ impl Room {
         }))
     }
 
+    /// Append a correction made outside the document (the HTTP API) to the `corrections` array,
+    /// so every client sees it; the returned effects carry the update to log and broadcast, and
+    /// the correction to record like one a client appended.
+    pub fn append_correction(&mut self, correction: &ap_engine::Correction) -> Result<Effects> {
+        let json = serde_json::to_string(correction).map_err(|e| Error::Malformed(e.to_string()))?;
+        let value: Any = Any::from_json(&json).map_err(|e| Error::Malformed(e.to_string()))?;
+        let corrections = self.doc().get_or_insert_array(shared::CORRECTIONS);
+        let mut effects = self.server_write(|txn| {
+            corrections.push_back(txn, value);
+        });
+        effects.corrections.push(ObservedCorrection { id: Some(correction.id.clone()), parsed: Ok(correction.clone()) });
+        Ok(effects)
+    }
+
+    /// The synthesis as paragraphs of runs (text and the formatting attributes `y-prosemirror`
+    /// stores marks as, e.g. `citation`), one entry per top-level node, with the node's name.
+    pub fn synthesis_blocks(&self) -> Vec<SynthesisBlock> {
+        let synthesis: XmlFragmentRef = self.doc().get_or_insert_xml_fragment(shared::SYNTHESIS);
+        let txn = self.doc().transact();
+        let mut blocks = Vec::new();
+        for node in synthesis.children(&txn) {
+            let mut block = SynthesisBlock::default();
+            collect_runs(&txn, &node, &mut block);
+            blocks.push(block);
+        }
+        blocks
+    }
+
     /// Make a server transaction; its update is logged and sent to everyone.
     fn server_write(&mut self, write: impl FnOnce(&mut yrs::TransactionMut<'_>)) -> Effects {
         let doc = self.doc().clone();
@@ -484,6 +512,66 @@ impl Room {
         effects.frames.push((Target::All, encode(&Message::Sync(SyncMessage::Update(update.clone())))));
         effects.durable.push(update);
         effects
+    }
+}
+
+/// A top-level node of the synthesis: its name (`paragraph`, `heading`, …) and its text runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SynthesisBlock {
+    /// ProseMirror node name of the block.
+    pub node: String,
+    /// Node attributes (e.g. `level` of a heading), as JSON.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Text runs in order.
+    pub runs: Vec<SynthesisRun>,
+}
+
+/// A run of synthesis text with its marks (`y-prosemirror` formatting attributes, as JSON).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SynthesisRun {
+    pub text: String,
+    pub marks: serde_json::Map<String, serde_json::Value>,
+}
+
+fn any_json(value: &Any) -> serde_json::Value {
+    let mut json = String::new();
+    value.to_json(&mut json);
+    serde_json::from_str(&json).unwrap_or(serde_json::Value::Null)
+}
+
+fn collect_runs<T: ReadTxn>(txn: &T, node: &yrs::XmlOut, block: &mut SynthesisBlock) {
+    use yrs::types::text::YChange;
+    use yrs::{Text, Xml};
+    match node {
+        yrs::XmlOut::Element(e) => {
+            if block.node.is_empty() {
+                block.node = e.tag().to_string();
+                for (k, v) in e.attributes(txn) {
+                    block.attributes.insert(k.to_string(), serde_json::Value::String(v.to_string(txn)));
+                }
+            }
+            for child in e.children(txn) {
+                collect_runs(txn, &child, block);
+            }
+        }
+        yrs::XmlOut::Text(t) => {
+            for diff in t.diff(txn, YChange::identity) {
+                let text = match &diff.insert {
+                    yrs::Out::Any(Any::String(s)) => s.to_string(),
+                    _ => continue,
+                };
+                let marks = diff
+                    .attributes
+                    .map(|attrs| attrs.iter().map(|(k, v)| (k.to_string(), any_json(v))).collect())
+                    .unwrap_or_default();
+                block.runs.push(SynthesisRun { text, marks });
+            }
+        }
+        yrs::XmlOut::Fragment(f) => {
+            for child in f.children(txn) {
+                collect_runs(txn, &child, block);
+            }
+        }
     }
 }
 
