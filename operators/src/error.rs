@@ -36,6 +36,12 @@ pub enum Error {
     /// onnxruntime reported an error.
     #[error("erreur du moteur de modèles (onnxruntime) : {0}")]
     Onnx(String),
+    /// The embedding model failed on a text.
+    #[error("erreur du modèle d'embeddings : {0}")]
+    Embedding(String),
+    /// The full-text index failed.
+    #[error("erreur de l'index de recherche : {0}")]
+    Retrieval(String),
     /// The embedded domain definition (taxonomy, question bank, pieces, articles) is inconsistent.
     #[error("définition du domaine invalide : {0}")]
     Domain(String),

