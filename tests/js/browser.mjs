@@ -1,6 +1,7 @@
 // Drives Debian's Chromium (headless, through playwright-core) against a running server.
 // Usage: node browser.mjs smoke <base-url> <screenshot.png>
 // Prints one JSON line with what the page showed; exits non-zero on any failure.
+import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 
 export async function launch() {
@@ -45,7 +46,8 @@ async function smoke(base, screenshot) {
   }
 }
 
-const [cmd, ...args] = process.argv.slice(2);
+const main = process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href;
+const [cmd, ...args] = main ? process.argv.slice(2) : [];
 if (cmd === "smoke") {
   smoke(args[0], args[1]).catch((e) => {
     console.error(e);

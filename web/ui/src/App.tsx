@@ -94,7 +94,7 @@ export function App() {
           session
             ? [
                 { iconId: "fr-icon-account-circle-line", text: session.nom || session.login, linkProps: { href: "/" } },
-                { iconId: "fr-icon-logout-box-r-line", text: "Se déconnecter", buttonProps: { onClick: logout, id: "deconnexion" } },
+                { iconId: "fr-icon-logout-box-r-line", text: "Se déconnecter", buttonProps: { onClick: logout } },
               ]
             : []
         }

@@ -113,7 +113,7 @@ export function Ask({ data }: { data: DossierData }) {
             {busy ? "Recherche…" : "Demander"}
           </Button>
         </form>
-        {error && <Alert severity="error" small description={error} className="fr-mt-2w" />}
+        {error && <Alert severity="error" small description={error} className="fr-mt-2w ap-ask-error" />}
         {answer && (
           <section className="fr-mt-3w ap-ask__answer" id="reponse" data-status={answer.status} aria-live="polite">
             <h2 className="fr-h5">Réponse</h2>

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { Tabs } from "@codegouvfr/react-dsfr/Tabs";
 import { Badge } from "@codegouvfr/react-dsfr/Badge";
 import { Alert } from "@codegouvfr/react-dsfr/Alert";
-import { ApiError, api, listOf, messageOf, type Answer, type Citation, type DossierView, type Offence, type Session } from "./api";
+import { ApiError, api, listOf, messageOf, type Answer, type Citation, type DossierView, type Offence, type Progress, type Session } from "./api";
 import { linkProps, navigate } from "./router";
 import { roleLabel } from "./labels";
 import { useWorkspace, usePresence, type Workspace } from "./workspace";
@@ -24,6 +24,8 @@ export type DossierData = {
   answers: Answer[] | null;
   /** Whether the user may change things (rédacteur). */
   canEdit: boolean;
+  /** Pages announced read by the event stream, by document (live per-page status). */
+  pagesRead: Record<string, number[]>;
   ws: Workspace | null;
   refresh: () => void;
   /** Open the reader on `citations[index]`, with next/previous through the list. */
@@ -48,6 +50,7 @@ export function DossierScreen({ dossier, tab, query, session }: { dossier: strin
   const [nom, setNom] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [citations, setCitations] = useState<Citation[]>([]);
+  const [pagesRead, setPagesRead] = useState<Record<string, number[]>>({});
   const [live, setLive] = useState<"connecté" | "hors ligne" | "…">("…");
   const base = `/dossiers/${encodeURIComponent(dossier)}`;
 
@@ -88,33 +91,60 @@ export function DossierScreen({ dossier, tab, query, session }: { dossier: strin
     );
   }, [dossier, refresh]);
 
-  // Live updates: the server pushes progress and results as they are computed.
+  // Live updates: the server pushes progress, pages read and results as they are computed.
+  // Reloads are coalesced (at most one per kind every 400 ms).
   useEffect(() => {
     const source = new EventSource(api.eventsUrl(dossier));
-    const parse = (e: MessageEvent) => {
+    const timers = new Map<string, number>();
+    const soon = (key: string, f: () => void) => {
+      if (timers.has(key)) return;
+      timers.set(key, window.setTimeout(() => {
+        timers.delete(key);
+        f();
+      }, 400));
+    };
+    const parse = (e: Event) => {
       try {
-        return JSON.parse(e.data) as unknown;
+        return JSON.parse((e as MessageEvent).data) as unknown;
       } catch {
         return undefined;
       }
     };
     source.onopen = () => setLive("connecté");
     source.onerror = () => setLive(source.readyState === EventSource.CLOSED ? "hors ligne" : "…");
-    source.addEventListener("progress", () => loadView());
-    source.addEventListener("document_failed", () => loadView());
+    source.addEventListener("progress", (e) => {
+      const p = parse(e) as Progress | undefined;
+      if (p && typeof p.documents === "number") setView((v) => (v ? { ...v, progress: p } : v));
+      soon("view", loadView);
+    });
+    source.addEventListener("page_text", (e) => {
+      const p = parse(e) as { document?: string; page?: number; diff?: number } | undefined;
+      if (p?.document && p.page && (p.diff ?? 1) > 0) setPagesRead((m) => ({ ...m, [p.document!]: [...new Set([...(m[p.document!] ?? []), p.page!])] }));
+      soon("view", loadView);
+    });
+    source.addEventListener("document_failed", () => soon("view", loadView));
+    // New passages or corrections may change offences and answers.
+    for (const name of ["passages", "correction"]) {
+      source.addEventListener(name, () => {
+        soon("view", loadView);
+        soon("offences", loadOffences);
+        soon("answers", loadAnswers);
+      });
+    }
     source.addEventListener("offences", (e) => {
-      const data = parse(e as MessageEvent);
-      const list = listOf<Offence>(data, "offences");
-      if (Array.isArray(data) || list.length) setOffences(list);
-      else loadOffences();
+      const data = parse(e);
+      if (Array.isArray(data)) setOffences(data as Offence[]);
+      else soon("offences", loadOffences);
     });
     source.addEventListener("answers", (e) => {
-      const data = parse(e as MessageEvent);
-      const list = listOf<Answer>(data, "answers");
-      if (Array.isArray(data) || list.length) setAnswers(list);
-      else loadAnswers();
+      const data = parse(e);
+      if (Array.isArray(data)) setAnswers(data as Answer[]);
+      else soon("answers", loadAnswers);
     });
-    return () => source.close();
+    return () => {
+      source.close();
+      timers.forEach((t) => window.clearTimeout(t));
+    };
   }, [dossier, loadView, loadOffences, loadAnswers]);
 
   // Without the event stream, poll while documents are being read.
@@ -145,8 +175,8 @@ export function DossierScreen({ dossier, tab, query, session }: { dossier: strin
   );
 
   const data: DossierData = useMemo(
-    () => ({ dossier, session, view, offences, answers, canEdit, ws, refresh, openCitations, openPage }),
-    [dossier, session, view, offences, answers, canEdit, ws, refresh, openCitations, openPage],
+    () => ({ dossier, session, view, offences, answers, canEdit, pagesRead, ws, refresh, openCitations, openPage }),
+    [dossier, session, view, offences, answers, canEdit, pagesRead, ws, refresh, openCitations, openPage],
   );
 
   if (error && (error.status === 401 || error.status === 403 || error.status === 404) && !view) {

@@ -7,6 +7,7 @@ import { Badge } from "@codegouvfr/react-dsfr/Badge";
 import { api, messageOf, type Offence } from "./api";
 import type { DossierData } from "./Dossier";
 import { Upload } from "./Upload";
+import { Members } from "./Members";
 import { aggravationLabel, categories, categoryLabel } from "./taxonomy";
 
 export function Overview({ data }: { data: DossierData }) {
@@ -53,6 +54,7 @@ export function Overview({ data }: { data: DossierData }) {
       </div>
       <div className="fr-col-12 fr-col-lg-6">
         <Offences data={data} />
+        <Members data={data} />
       </div>
     </div>
   );
@@ -93,7 +95,7 @@ function Documents({ data }: { data: DossierData }) {
               {d.pages > 0 && (
                 <span className="ap-pages">
                   {Array.from({ length: d.pages }, (_, n) => (
-                    <button key={n} className="ap-page-chip" title={`Ouvrir la page ${n + 1}`} onClick={() => data.openPage(d.id, n + 1)}>
+                    <button key={n} className={`ap-page-chip${data.pagesRead[d.id]?.includes(n + 1) ? " ap-page-chip--live" : ""}`} title={`Page ${n + 1} lue — l'ouvrir`} onClick={() => data.openPage(d.id, n + 1)}>
                       {n + 1}
                     </button>
                   ))}

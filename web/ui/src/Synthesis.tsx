@@ -68,6 +68,7 @@ export function Synthesis({ data }: { data: DossierData }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const editable = data.canEdit;
+  const editableRef = useRef(editable);
 
   useEffect(() => {
     if (!ws || !host.current) return;
@@ -81,13 +82,20 @@ export function Synthesis({ data }: { data: DossierData }) {
         keymap(baseKeymap),
       ],
     });
-    const v = new EditorView(host.current, { state, editable: () => editable, attributes: { class: "ap-editor", "aria-label": "Synthèse", id: "synthese-editeur" } });
+    const v = new EditorView(host.current, { state, editable: () => editableRef.current, attributes: { class: "ap-editor", "aria-label": "Synthèse", id: "synthese-editeur" } });
     view.current = v;
     return () => {
-      v.destroy();
       view.current = null;
+      // y-prosemirror may still have a render scheduled for this view: destroy after it.
+      window.setTimeout(() => v.destroy(), 0);
     };
-  }, [ws, editable]);
+  }, [ws]);
+
+  // The role may arrive after the editor is created: switch editability in place.
+  useEffect(() => {
+    editableRef.current = editable;
+    view.current?.setProps({});
+  }, [editable]);
 
   return (
     <div>

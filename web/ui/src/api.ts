@@ -142,6 +142,8 @@ export const api = {
   createDossier: (nom: string) => json<DossierSummary>("POST", "/api/dossiers", { nom }),
   deleteDossier: (dossier: string) => json<unknown>("DELETE", d(dossier)),
   dossier: (dossier: string) => json<DossierView>("GET", d(dossier)),
+  members: (dossier: string) => json<unknown>("GET", `${d(dossier)}/members`),
+  addMember: (dossier: string, login: string, role: string) => json<unknown>("POST", `${d(dossier)}/members`, { login, role }),
   offences: (dossier: string) => json<Offence[]>("GET", `${d(dossier)}/offences`),
   offence: (dossier: string, category: string, action: "confirm" | "reject") =>
     json<unknown>("POST", `${d(dossier)}/offences/${encodeURIComponent(category)}/${action}`, {}),
