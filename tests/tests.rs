@@ -1,5 +1,6 @@
 //! The end-to-end test binary: one module per area.
 
+mod answers;
 mod corpus;
 mod engine;
 mod ingestion;
