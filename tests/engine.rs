@@ -316,3 +316,102 @@ fn editing_a_correction_in_place_updates_the_passage() {
         assert_eq!(engine.dossier("e").corrections.len(), 1);
     }
 }
+
+/// The engine's offences and answers equal the operators run from scratch on the same documents,
+/// and users' corrections act on them: a rejected offence withdraws its questions, an edited
+/// answer overrides the computed one (the machine's kept beside it), an OCR fix reaches the answers.
+#[test]
+fn offences_and_answers_follow_the_text_and_the_corrections() {
+    use ap_engine::ReviewKind;
+    use ap_operators::answer::{AnswerStatus, answer_questions};
+    use ap_operators::domain::Domain;
+    use ap_operators::dossier::DossierText;
+
+    let sample = ap_tests::project_root().join("datasets/sample/D000001");
+    let files: Vec<(String, Vec<u8>)> = ["procedure_partie1", "procedure_partie2"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(sample.join(format!("{f}.pdf"))).unwrap()))
+        .collect();
+    let pdfium = NativeLibs::default().pdfium().unwrap();
+    let ingestor = Ingestor::new(pdfium, IngestOptions::default());
+    let docs: Vec<_> = files.iter().map(|(id, bytes)| ingestor.ingest_file(id, &format!("{id}.pdf"), bytes).unwrap()).collect();
+    let scratch = DossierText::from_documents(&docs);
+    let domain = Domain::get();
+    let offences = ap_operators::offence::detect(&scratch, domain);
+    let answers = answer_questions(&scratch, &offences, domain);
+
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), options()).unwrap();
+    for (id, bytes) in &files {
+        engine.add_document("d1", id, &format!("{id}.pdf"), bytes).unwrap();
+    }
+    engine.sync().unwrap();
+    let state = engine.dossier("d1");
+    let got: Vec<_> = state.offences.iter().map(|o| o.offence.clone()).collect();
+    assert_eq!(got, offences, "offences differ from the from-scratch computation");
+    let got: Vec<_> = state.answers.iter().map(|a| a.answer.clone()).collect();
+    assert_eq!(got, answers, "answers differ from the from-scratch computation");
+    assert!(state.offences.iter().any(|o| o.offence.category == "violences"), "{:?}", state.offences);
+    assert!(state.answers.iter().any(|a| a.answer.status == AnswerStatus::Found));
+
+    // Rejecting an offence withdraws its questions; the common ones stay.
+    let rejected = state.offences[0].offence.category.clone();
+    let own: Vec<String> = domain
+        .questions
+        .iter()
+        .filter(|q| q.applies_to.contains(&rejected) && !state.offences[1..].iter().any(|o| q.applies_to.contains(&o.offence.category)))
+        .map(|q| q.id.clone())
+        .collect();
+    assert!(!own.is_empty());
+    let counters = engine.counters();
+    let detections = counters.detections.load(std::sync::atomic::Ordering::Relaxed);
+    let c = |id: &str, second: u32, change: Change| Correction {
+        id: id.into(),
+        author: "substitut.a".into(),
+        time: format!("2026-11-30T11:00:{second:02}Z"),
+        change,
+    };
+    engine.correct("d1", c("r1", 1, Change::OffenceRejected { offence: rejected.clone(), reason: Some("non caractérisée".into()) })).unwrap();
+    engine.sync().unwrap();
+    let state = engine.dossier("d1");
+    assert_eq!(state.offences[0].review.as_ref().map(|r| r.kind), Some(ReviewKind::Rejected));
+    for q in &own {
+        assert!(state.answers.iter().all(|a| &a.answer.question != q), "{q} should be withdrawn with {rejected}");
+    }
+    assert!(state.answers.iter().any(|a| a.answer.question == "date_faits"));
+    assert_eq!(counters.detections.load(std::sync::atomic::Ordering::Relaxed), detections, "a review does not re-run detection");
+
+    // Edit an answer: the user's text shows, the machine's answer is kept.
+    let machine = state.answers.iter().find(|a| a.answer.question == "date_faits").unwrap().answer.clone();
+    let answerings = counters.answerings.load(std::sync::atomic::Ordering::Relaxed);
+    engine.correct("d1", c("e1", 2, Change::AnswerEdited { answer: "date_faits".into(), text: "Le 9 septembre 2024 vers 18 h".into() })).unwrap();
+    engine.sync().unwrap();
+    let state = engine.dossier("d1");
+    let edited = state.answers.iter().find(|a| a.answer.question == "date_faits").unwrap();
+    assert_eq!(edited.answer.text, "Le 9 septembre 2024 vers 18 h");
+    assert_eq!(edited.machine.as_deref(), Some(&machine));
+    assert_eq!(counters.answerings.load(std::sync::atomic::Ordering::Relaxed), answerings, "an answer edit does not re-answer");
+
+    // Withdrawing the rejection brings the offence's questions back.
+    engine
+        .apply(vec![(
+            ap_engine::InputRecord::Correction {
+                dossier: "d1".into(),
+                correction: c("r1", 1, Change::OffenceRejected { offence: rejected.clone(), reason: Some("non caractérisée".into()) }),
+            },
+            -1,
+        )])
+        .unwrap();
+    engine.sync().unwrap();
+    let state = engine.dossier("d1");
+    assert!(state.offences[0].review.is_none());
+    assert!(own.iter().all(|q| state.answers.iter().any(|a| &a.answer.question == q)));
+
+    // Removing the documents empties the results.
+    for (id, _) in &files {
+        engine.remove_document("d1", id).unwrap();
+    }
+    engine.sync().unwrap();
+    let state = engine.dossier("d1");
+    assert!(state.offences.is_empty() && state.answers.is_empty(), "{:?}", state.offences);
+}

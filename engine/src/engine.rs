@@ -27,13 +27,18 @@ use crossbeam_channel::{Receiver, Sender};
 use differential_dataflow::input::Input as _;
 use serde::{Deserialize, Serialize};
 
+use ap_operators::answer::{Answer, answer_questions};
 use ap_operators::document::{Document, Page};
+use ap_operators::domain::Domain;
+use ap_operators::dossier::DossierText;
+use ap_operators::offence::{self, Offence};
 use ap_operators::passage::{self, Passage};
 use ap_operators::piece::{self, Piece};
 use ap_operators::searchable;
 use ap_operators::input::{IngestOptions, Ingestor};
 use ap_operators::native::NativeLibs;
 
+use crate::analysis::{ReviewedAnswer, ReviewedOffence, review_answers, review_offences};
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::{Correction, Error, Result};
@@ -72,6 +77,10 @@ pub enum Update {
     Correction { id: String, diff: isize },
     /// A document could not be read; the message is for the user.
     DocumentFailed { document: String, message: String },
+    /// The dossier's offences changed (read them from the state).
+    Offences,
+    /// The dossier's answers changed (read them from the state).
+    Answers,
 }
 
 /// A document's text as read, with the users' OCR fixes that apply to it.
@@ -115,6 +124,14 @@ pub struct DossierState {
     pub documents: BTreeMap<String, (String, String)>,
     /// Documents that could not be read, with the reason (French).
     pub failures: BTreeMap<String, String>,
+    /// Offences, detected or added, with the users' reviews.
+    pub offences: Vec<ReviewedOffence>,
+    /// Answers to the questions of the current offences, with the users' reviews.
+    pub answers: Vec<ReviewedAnswer>,
+    /// The whole text in reading order, as the dossier-level stages read it.
+    pub text: Option<Shared<DossierText>>,
+    /// Content keys of `offences` and `answers` (to apply retractions).
+    analysis_keys: (String, String),
 }
 
 #[derive(Debug, Default)]
@@ -153,6 +170,10 @@ pub struct Counters {
     pub segmentations: std::sync::atomic::AtomicUsize,
     /// Records that flowed out of the passage stage.
     pub passage_records: std::sync::atomic::AtomicUsize,
+    /// Offence detections run (one per dossier text change).
+    pub detections: std::sync::atomic::AtomicUsize,
+    /// Question answerings run (one per change of a dossier's text or offences).
+    pub answerings: std::sync::atomic::AtomicUsize,
 }
 
 /// Options of the engine.
@@ -329,6 +350,12 @@ impl Engine {
         .filter(|t| !t.pages.is_empty())
     }
 
+    /// A dossier's whole text in reading order (pages, passages with OCR fixes, pieces), shared
+    /// with the engine's state: cheap to take, immutable.
+    pub fn dossier_text(&self, dossier: &str) -> Option<Arc<DossierText>> {
+        self.with_dossier(dossier, |d| d.text.as_ref().map(|t| t.arc())).flatten()
+    }
+
     /// Run `f` on a dossier's current state without copying it (`None` for an unknown dossier).
     pub fn with_dossier<T>(&self, dossier: &str, f: impl FnOnce(&DossierState) -> T) -> Option<T> {
         self.state.lock().expect("state lock").dossiers.get(dossier).map(f)
@@ -464,7 +491,7 @@ fn run_dataflow(
             // break, a piece spans pages): one segmentation per document, redone only when one
             // of its pages changes.
             let segment_counter = counters.clone();
-            let segmented = page_texts.reduce(move |key: &DocumentKey, pages: &[(&Shared<Page>, isize)], out| {
+            let segmented = page_texts.clone().reduce(move |key: &DocumentKey, pages: &[(&Shared<Page>, isize)], out| {
                 segment_counter.segmentations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let doc = Document {
                     id: key.document.clone(),
@@ -481,7 +508,7 @@ fn run_dataflow(
                 seg.0.iter().map(|p| (p.id.clone(), (key.clone(), Shared::new(p.id.clone(), p.clone())))).collect::<Vec<_>>()
             });
             let piece_sink = staged.clone();
-            segmented
+            let current_pieces = segmented
                 .flat_map(|(key, seg)| {
                     seg.1
                         .iter()
@@ -520,12 +547,122 @@ fn run_dataflow(
                 .map(|(_id, (key, passage))| (key, passage));
             let passage_sink = staged.clone();
             let passage_counter = counters.clone();
-            fixed
+            let current_passages = fixed
                 .concat(unfixed)
                 .consolidate()
                 .inspect(move |((key, passage), _time, diff)| {
                     passage_counter.passage_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     passage_sink.borrow_mut().push(Delta::Passage(key.clone(), passage.clone(), *diff));
+                })
+                .probe_with(&probe);
+
+            // Dossier-level stages. Each is a reduce per dossier, so it runs once per change of
+            // its inputs (never for the retraction of an old input, as a map would):
+            // text → detected offences → reviewed offences (with the offence corrections)
+            //      → answers (text + offences still standing) → reviewed answers (answer corrections).
+            let texts = page_texts
+                .clone()
+                .map(|(key, page)| (key.dossier, Item::Page(key.document, page)))
+                .concat(current_passages.map(|(key, p)| (key.dossier, Item::Passage(p))))
+                .concat(current_pieces.map(|(key, p)| (key.dossier, Item::Piece(p))))
+                .reduce(|_dossier, items: &[(&Item, isize)], out| {
+                    out.push((dossier_text(items.iter().map(|(item, _)| *item)), 1));
+                });
+            let text_sink = staged.clone();
+            let texts = texts
+                .inspect(move |((dossier, text), _time, diff)| {
+                    text_sink.borrow_mut().push(Delta::Text(dossier.clone(), text.clone(), *diff));
+                })
+                .probe_with(&probe);
+            let detect_counter = counters.clone();
+            let detected = texts.clone().reduce(move |_dossier, texts: &[(&Shared<DossierText>, isize)], out| {
+                if let Some((text, _)) = texts.first() {
+                    detect_counter.detections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    out.push((Shared::new(text.key(), offence::detect(text, Domain::get())), 1));
+                }
+            });
+            let corrections_of = |answers: bool| {
+                move |(dossier, _id, json): (String, String, String)| {
+                    let c = serde_json::from_str::<Correction>(&json).ok()?;
+                    let about_answer = matches!(
+                        c.change,
+                        crate::Change::AnswerAccepted { .. } | crate::Change::AnswerEdited { .. } | crate::Change::AnswerRejected { .. }
+                    );
+                    let about_offence = matches!(
+                        c.change,
+                        crate::Change::OffenceConfirmed { .. } | crate::Change::OffenceRejected { .. } | crate::Change::OffenceAdded { .. }
+                    );
+                    ((answers && about_answer) || (!answers && about_offence)).then_some((dossier, json))
+                }
+            };
+            let reviewed_offences = texts
+                .clone()
+                .map(|(d, t)| (d, OffenceInput::Text(t)))
+                .concat(detected.map(|(d, o)| (d, OffenceInput::Detected(o))))
+                .concat(correction_coll.clone().flat_map(corrections_of(false)).map(|(d, j)| (d, OffenceInput::Correction(j))))
+                .reduce(|_dossier, inputs: &[(&OffenceInput, isize)], out| {
+                    let (mut text, mut detected, mut corrections) = (None, None, Vec::new());
+                    for (input, _) in inputs {
+                        match input {
+                            OffenceInput::Text(t) => text = Some(t),
+                            OffenceInput::Detected(d) => detected = Some(d),
+                            OffenceInput::Correction(json) => corrections.push(json.as_str()),
+                        }
+                    }
+                    if let (Some(text), Some(detected)) = (text, detected) {
+                        let parsed: Vec<Correction> = corrections.iter().filter_map(|j| serde_json::from_str(j).ok()).collect();
+                        let key = content_key(std::iter::once(detected.key()).chain(corrections.iter().copied()));
+                        out.push((Shared::new(key, review_offences(detected, &parsed, text, Domain::get())), 1));
+                    }
+                });
+            let answer_counter = counters.clone();
+            let answers = texts
+                .map(|(d, t)| (d, AnswerInput::Text(t)))
+                .concat(reviewed_offences.clone().map(|(d, o)| (d, AnswerInput::Offences(o))))
+                .reduce(move |_dossier, inputs: &[(&AnswerInput, isize)], out| {
+                    let (mut text, mut offences) = (None, None);
+                    for (input, _) in inputs {
+                        match input {
+                            AnswerInput::Text(t) => text = Some(t),
+                            AnswerInput::Offences(o) => offences = Some(o),
+                        }
+                    }
+                    if let (Some(text), Some(offences)) = (text, offences) {
+                        answer_counter.answerings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let standing: Vec<Offence> =
+                            offences.iter().filter(|o| o.is_active()).map(|o| o.offence.clone()).collect();
+                        let key = content_key([text.key(), offences.key()]);
+                        out.push((Shared::new(key, answer_questions(text, &standing, Domain::get())), 1));
+                    }
+                });
+            let reviewed_answers = answers
+                .map(|(d, a)| (d, ReviewInput::Computed(a)))
+                .concat(correction_coll.clone().flat_map(corrections_of(true)).map(|(d, j)| (d, ReviewInput::Correction(j))))
+                .reduce(|_dossier, inputs: &[(&ReviewInput, isize)], out| {
+                    let mut computed = None;
+                    let mut corrections = Vec::new();
+                    for (input, _) in inputs {
+                        match input {
+                            ReviewInput::Computed(a) => computed = Some(a),
+                            ReviewInput::Correction(json) => corrections.push(json.as_str()),
+                        }
+                    }
+                    if let Some(computed) = computed {
+                        let parsed: Vec<Correction> = corrections.iter().filter_map(|j| serde_json::from_str(j).ok()).collect();
+                        let key = content_key(std::iter::once(computed.key()).chain(corrections.iter().copied()));
+                        out.push((Shared::new(key, review_answers(computed, &parsed)), 1));
+                    }
+                });
+            let offence_sink = staged.clone();
+            reviewed_offences
+                .inspect(move |((dossier, offences), _time, diff)| {
+                    offence_sink.borrow_mut().push(Delta::Offences(dossier.clone(), offences.clone(), *diff));
+                })
+                .probe_with(&probe);
+            let answer_sink = staged.clone();
+            reviewed_answers
+                .inspect(move |((dossier, answers), _time, diff)| {
+                    answer_sink.borrow_mut().push(Delta::Answers(dossier.clone(), answers.clone(), *diff));
                 })
                 .probe_with(&probe);
 
@@ -633,6 +770,82 @@ fn run_dataflow(
     });
 }
 
+/// One record of a dossier's text, as the dossier-level stages gather it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+enum Item {
+    Page(String, Shared<Page>),
+    Passage(Shared<Passage>),
+    Piece(Shared<Piece>),
+}
+
+/// What the offence review of a dossier reads.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+enum OffenceInput {
+    Text(Shared<DossierText>),
+    Detected(Shared<Vec<Offence>>),
+    /// A correction about an offence, as JSON.
+    Correction(String),
+}
+
+/// What the answering of a dossier reads.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+enum AnswerInput {
+    Text(Shared<DossierText>),
+    Offences(Shared<Vec<ReviewedOffence>>),
+}
+
+/// What the answer review of a dossier reads.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+enum ReviewInput {
+    Computed(Shared<Vec<Answer>>),
+    /// A correction about an answer, as JSON.
+    Correction(String),
+}
+
+/// A key naming content made of parts (a hash of the parts' keys).
+fn content_key<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+/// A dossier's text from its current pages, passages and pieces, in reading order.
+fn dossier_text<'a>(items: impl Iterator<Item = &'a Item>) -> Shared<DossierText> {
+    let mut text = DossierText::default();
+    let mut keys = Vec::new();
+    for item in items {
+        match item {
+            Item::Page(document, p) => {
+                keys.push(p.key());
+                text.pages.insert((document.clone(), p.number), p.arc());
+            }
+            Item::Passage(p) => {
+                keys.push(p.key());
+                text.passages.push(p.arc());
+            }
+            Item::Piece(p) => {
+                keys.push(p.key());
+                text.pieces.push(p.arc());
+            }
+        }
+    }
+    let key = content_key(keys);
+    // Reading order: by document, page, position; a paragraph before its first sentence.
+    text.passages.sort_by(|a, b| {
+        let pos = |p: &Passage| {
+            let first = p.spans.first();
+            (p.first_page(), first.map_or(0, |s| s.range.start), p.kind != passage::PassageKind::Paragraph, first.map_or(0, |s| s.range.end))
+        };
+        (&a.document, pos(a)).cmp(&(&b.document, pos(b))).then_with(|| a.id.cmp(&b.id))
+    });
+    text.pieces.sort_by(|a, b| (&a.document, a.first_page).cmp(&(&b.document, b.first_page)));
+    Shared::new(key, text)
+}
+
 /// One change of the dataflow's outputs (or of the documents input), staged until publication.
 enum Delta {
     Document(DocumentKey, String, String, isize),
@@ -640,6 +853,9 @@ enum Delta {
     Passage(DocumentKey, Shared<Passage>, isize),
     Piece(DocumentKey, Shared<Piece>, isize),
     Correction(String, String, String, isize),
+    Text(String, Shared<DossierText>, isize),
+    Offences(String, Shared<Vec<ReviewedOffence>>, isize),
+    Answers(String, Shared<Vec<ReviewedAnswer>>, isize),
 }
 
 /// Apply staged changes to the state and tell subscribers. Within one batch a retraction and an
@@ -699,6 +915,36 @@ fn publish(st: &mut SharedState, deltas: Vec<Delta>) {
                     d.corrections.remove(&id);
                 }
                 st.notify(&dossier, Update::Correction { id, diff });
+            }
+            Delta::Text(dossier, text, diff) => {
+                let d = st.dossiers.entry(dossier).or_default();
+                if diff > 0 {
+                    d.text = Some(text);
+                } else if d.text.as_ref().is_some_and(|t| *t == text) {
+                    d.text = None;
+                }
+            }
+            Delta::Offences(dossier, offences, diff) => {
+                let d = st.dossiers.entry(dossier.clone()).or_default();
+                if diff > 0 {
+                    d.offences = Vec::clone(&offences);
+                    d.analysis_keys.0 = offences.key().to_string();
+                } else if d.analysis_keys.0 == offences.key() {
+                    d.offences.clear();
+                    d.analysis_keys.0.clear();
+                }
+                st.notify(&dossier, Update::Offences);
+            }
+            Delta::Answers(dossier, answers, diff) => {
+                let d = st.dossiers.entry(dossier.clone()).or_default();
+                if diff > 0 {
+                    d.answers = Vec::clone(&answers);
+                    d.analysis_keys.1 = answers.key().to_string();
+                } else if d.analysis_keys.1 == answers.key() {
+                    d.answers.clear();
+                    d.analysis_keys.1.clear();
+                }
+                st.notify(&dossier, Update::Answers);
             }
         }
     }

@@ -10,12 +10,14 @@
 //! positioned page text (native text layer or OCR, memoized), with corrections as a durable input
 //! collection; see [`engine`] for the wiring and [`store`] for what is kept on disk.
 
+pub mod analysis;
 pub mod correction;
 pub mod engine;
 pub mod error;
 pub mod shared;
 pub mod store;
 
+pub use analysis::{Review, ReviewKind, ReviewedAnswer, ReviewedOffence};
 pub use correction::{Change, Correction};
 pub use engine::{DocumentKey, DocumentText, DossierState, Engine, EngineOptions, InputRecord, Progress, Update};
 pub use error::{Error, Result};

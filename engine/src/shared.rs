@@ -28,6 +28,11 @@ impl<T> Shared<T> {
     pub fn key(&self) -> &str {
         &self.key
     }
+
+    /// The value, shared.
+    pub fn arc(&self) -> Arc<T> {
+        self.value.clone()
+    }
 }
 
 impl<T> std::ops::Deref for Shared<T> {

@@ -43,7 +43,7 @@ impl Citation {
 }
 
 /// Every page, passage and piece of a dossier, in reading order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DossierText {
     /// Pages by (document, page number).
     pub pages: BTreeMap<(String, u32), Arc<Page>>,

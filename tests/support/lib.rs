@@ -38,6 +38,8 @@ pub struct Server {
     pub url: String,
     /// Its data directory, removed when dropped.
     pub data_dir: tempfile::TempDir,
+    /// Lines it printed on stdout before the listening line (e.g. the demonstration account).
+    pub banner: Vec<String>,
 }
 
 impl Server {
@@ -60,6 +62,7 @@ impl Server {
             .context("spawn assistant-parquet")?;
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
         let url = loop {
             match lines.next() {
                 Some(line) => {
@@ -67,6 +70,7 @@ impl Server {
                     if let Some(rest) = line.split("écoute sur ").nth(1) {
                         break rest.trim().to_string();
                     }
+                    banner.push(line);
                 }
                 None => {
                     let status = child.wait()?;
@@ -76,7 +80,7 @@ impl Server {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Ok(Self { child, url, data_dir })
+        Ok(Self { child, url, data_dir, banner })
     }
 
     /// Kill the server with SIGKILL (no shutdown code runs) and hand back its data directory.

@@ -126,6 +126,10 @@ struct Summary {
     failures: Vec<String>,
     /// Documents this process had to read (memo misses); 0 when everything came from the memo.
     extractions_run: usize,
+    /// Offences with their articles, evidence and users' reviews (`category`: taxonomy id).
+    offences: Vec<ap_engine::ReviewedOffence>,
+    /// Answers to the questions of the standing offences, with citations and reviews.
+    answers: Vec<ap_engine::ReviewedAnswer>,
 }
 
 fn print_summary(engine: &Engine, dossier: &str, json: bool) -> Result<()> {
@@ -149,6 +153,8 @@ fn print_summary(engine: &Engine, dossier: &str, json: bool) -> Result<()> {
         passages: state.passages.len(),
         failures: state.failures.values().cloned().collect(),
         extractions_run: engine.counters().extractions.load(std::sync::atomic::Ordering::Relaxed),
+        offences: state.offences.clone(),
+        answers: state.answers.clone(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -172,6 +178,20 @@ fn print_summary(engine: &Engine, dossier: &str, json: bool) -> Result<()> {
         };
         let persons = if piece.persons.is_empty() { String::new() } else { format!(" — {}", piece.persons.join(", ")) };
         println!("  {:<24} {:<14} {:<10} {}{}", piece.kind, piece.document, pages, piece.title, persons);
+    }
+    println!("Infractions :");
+    for o in &summary.offences {
+        let articles: Vec<&str> = o.offence.articles.iter().map(|a| a.id.as_str()).collect();
+        let review = o.review.as_ref().map(|r| format!(" [{:?} par {}]", r.kind, r.author)).unwrap_or_default();
+        println!("  {} ({}) — confiance {:.2}{review}", o.offence.label, articles.join(", "), o.offence.confidence);
+    }
+    println!("Réponses :");
+    for a in &summary.answers {
+        let sources: Vec<String> = a.answer.citations.iter().map(|c| format!("{} p. {} « {} »", c.document, c.page, c.quote)).collect();
+        println!("  {} — {}", a.answer.wording, a.answer.text);
+        for s in sources {
+            println!("      source : {s}");
+        }
     }
     Ok(())
 }

@@ -70,9 +70,6 @@ pub async fn serve(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("impossible d'écouter sur {}", settings.addr))?;
     let local = listener.local_addr()?;
-    // Machine-readable line on stdout: tests and scripts started with port 0 read it.
-    println!("assistant-parquet écoute sur http://{local}");
-    tracing::info!(%local, data_dir = %settings.data_dir.display(), "server started");
 
     let data = &settings.data_dir;
     let engine = Arc::new(crate::dossier_cmd::open_engine(data, settings.lib_dir.as_deref())?);
@@ -88,6 +85,11 @@ pub async fn serve(settings: Settings) -> Result<()> {
     let hub = Hub::new(log, Arc::new(EngineCorrections::new(engine.clone())), settings.workspace.clone());
     let access = Arc::new(Mutex::new(access));
     let accounts = Arc::new(Mutex::new(accounts));
+
+    // Machine-readable line on stdout, once everything is ready (after the demonstration
+    // account line): tests and scripts started with port 0 read it.
+    println!("assistant-parquet écoute sur http://{local}");
+    tracing::info!(%local, data_dir = %settings.data_dir.display(), "server started");
 
     let app = router(Arc::new(AppState { settings, native, hub, access, engine, accounts }));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;

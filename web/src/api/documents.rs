@@ -80,8 +80,21 @@ pub struct FileResult {
 /// `POST /api/dossiers/{dossier}/documents` (multipart, one part per file) → one result per file.
 /// Files are read part by part as they arrive; an oversized file is refused as soon as it passes
 /// the limit (the rest of it is skipped) and the next files are still read.
-pub async fn upload(State(state): State<Arc<AppState>>, Writer(member): Writer, mut multipart: Multipart) -> Response {
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    Writer(member): Writer,
+    headers: axum::http::HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
     let limits = state.settings.upload.clone();
+    // A request announced larger than allowed is refused before any file of it is kept.
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > limits.max_request_bytes) {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("envoi trop volumineux : {} au plus par envoi", megabytes(limits.max_request_bytes)),
+        );
+    }
     let mut results = Vec::new();
     loop {
         let mut field = match multipart.next_field().await {
@@ -227,6 +240,15 @@ struct PageView {
     /// The page text with the users' OCR fixes.
     text: String,
     words: Vec<WordView>,
+    /// Passages printed (at least partly) on this page, in reading order: what an OCR fix
+    /// (`ocr_fix {passage, text}`) refers to.
+    passages: Vec<PassageRef>,
+}
+
+#[derive(Debug, Serialize)]
+struct PassageRef {
+    id: String,
+    text: String,
 }
 
 /// `GET …/documents/{document}/pages/{page}/text`: the words of a page with their boxes.
@@ -239,6 +261,19 @@ pub async fn page_text(State(state): State<Arc<AppState>>, member: Member, Path(
     let view = blocking(move || {
         let text = engine.document_text(&d, &doc)?;
         let page = text.pages.iter().find(|p| p.number == number)?;
+        let mut passages: Vec<(usize, PassageRef)> = engine
+            .with_dossier(&d, |s| {
+                s.passages
+                    .values()
+                    .filter(|p| p.document == doc)
+                    .filter_map(|p| {
+                        let span = p.spans.iter().find(|sp| sp.page == number)?;
+                        Some((span.range.start, PassageRef { id: p.id.clone(), text: p.text.clone() }))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        passages.sort_by_key(|(start, _)| *start);
         Some(PageView {
             document: doc,
             page: number,
@@ -259,6 +294,7 @@ pub async fn page_text(State(state): State<Arc<AppState>>, member: Member, Path(
                     confidence: w.confidence,
                 })
                 .collect(),
+            passages: passages.into_iter().map(|(_, p)| p).collect(),
         })
     })
     .await;
