@@ -1,6 +1,7 @@
 //! The end-to-end test binary: one module per area.
 
 mod answers;
+mod browser;
 mod api;
 mod corpus;
 mod engine;

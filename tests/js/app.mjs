@@ -260,11 +260,14 @@ try {
     const links = await alice.locator(".ap-citation-link").count();
     await shot(alice, "07-question");
     let reader = null;
+    let citation = null;
     if (links) {
+      citation = JSON.parse(await alice.locator(".ap-citation-link").first().getAttribute("data-citation"));
       await alice.locator(".ap-citation-link").first().click();
       reader = await readerState(alice);
+      await shot(alice, "07b-question-source");
     }
-    return { status, answer, links, reader };
+    return { status, answer, links, reader, citation };
   });
 
   await step("coedit_synthesis", async () => {

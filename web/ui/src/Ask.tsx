@@ -126,7 +126,7 @@ export function Ask({ data }: { data: DossierData }) {
                   {s.citations.map((c) => {
                     const index = allCitations.indexOf(c);
                     return (
-                      <button key={index} className="fr-tag fr-tag--sm fr-ml-1w ap-citation-link" onClick={() => data.openCitations(allCitations, index)}>
+                      <button key={index} className="fr-tag fr-tag--sm fr-ml-1w ap-citation-link" data-citation={JSON.stringify(c)} onClick={() => data.openCitations(allCitations, index)}>
                         {citationLabel(pieces, c)}
                       </button>
                     );
