@@ -183,6 +183,9 @@ const RULES: &[(&str, &str, Kind, f32, bool, bool, Ctx, &str)] = {
          r"\b(?:haleine (?:sentant|chargee)|sentant (?:fortement )?l'alcool|odeur d'alcool)"),
         ("n_ivresse_volant", "alcool_stupefiants_volant", Narrative, 0.5, false, false, Driving,
          r"\b(?:etat d'ivresse|ivre|alcoolise\w*|en etat d'ebriete)\b"),
+        // "Après usage de stupéfiants" is the wording of driving after drug use (L235-1).
+        ("n_apres_usage", "alcool_stupefiants_volant", Narrative, 0.6, false, true, Any,
+         r"\bapres (?:avoir fait )?usage de (?:produits? |substances? )?stupefiants"),
         // Stupéfiants.
         ("q_stup", "stupefiants", Qualification, 0.85, false, true, Any,
          r"infractions? a la legislation sur les stupefiants|(?:detention|usage|trafic|transport|cession|offre|acquisition|vente|revente|importation)(?: illicite)?(?:,? (?:detention|usage|transport|cession|offre|acquisition|emploi))*(?: et (?:detention|usage|transport|cession|offre|acquisition|emploi))? (?:de |d')(?:produits? |substances? )?stupefiants?"),
@@ -787,5 +790,196 @@ fn inferred_articles(category: &str, aggravated: bool, aggravations: &[String], 
         "recel" => v(&["CP 321-1"]),
         "conduite_sans_permis" => v(&["C. route L221-2"]),
         _ => Vec::new(),
+    }
+}
+
+/// Dossiers typed as text, for the unit tests of the dossier-level stages: every line of a page
+/// is a paragraph, every character a 6 × 10 pt box on a grid.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::document::{BBox, Document, ExtractionMethod, Line, LineRole, OcrDecision, Page, Word};
+    use crate::dossier::DossierText;
+
+    /// A page whose lines are `lines`.
+    pub(crate) fn page(number: u32, lines: &[&str]) -> Page {
+        let text = lines.join("\n");
+        let (mut char_boxes, mut out_lines, mut words) = (Vec::new(), Vec::new(), Vec::new());
+        let mut offset = 0usize;
+        for (row, line) in lines.iter().enumerate() {
+            let y = 40.0 + row as f32 * 12.0;
+            let first_word = words.len();
+            let mut word_start: Option<(usize, usize)> = None;
+            for (col, (b, c)) in line.char_indices().enumerate() {
+                let x = 30.0 + col as f32 * 6.0;
+                if c == ' ' {
+                    char_boxes.push(None);
+                    if let Some((ws, wc)) = word_start.take() {
+                        words.push(Word {
+                            text: line[ws..b].to_string(),
+                            bbox: BBox::new(30.0 + wc as f32 * 6.0, y, x, y + 10.0),
+                            range: offset + ws..offset + b,
+                            confidence: None,
+                        });
+                    }
+                } else {
+                    char_boxes.push(Some(BBox::new(x, y, x + 6.0, y + 10.0)));
+                    word_start.get_or_insert((b, col));
+                }
+            }
+            if let Some((ws, wc)) = word_start {
+                let x = 30.0 + line.chars().count() as f32 * 6.0;
+                words.push(Word {
+                    text: line[ws..].to_string(),
+                    bbox: BBox::new(30.0 + wc as f32 * 6.0, y, x, y + 10.0),
+                    range: offset + ws..offset + line.len(),
+                    confidence: None,
+                });
+            }
+            out_lines.push(Line {
+                bbox: BBox::new(30.0, y, 30.0 + line.chars().count().max(1) as f32 * 6.0, y + 10.0),
+                range: offset..offset + line.len(),
+                words: first_word..words.len(),
+                role: LineRole::Body,
+                paragraph_start: true,
+            });
+            offset += line.len() + 1;
+            if row + 1 < lines.len() {
+                char_boxes.push(None);
+            }
+        }
+        Page {
+            number,
+            width: 595.0,
+            height: 842.0,
+            method: ExtractionMethod::Native,
+            ocr_decision: OcrDecision::TextLayerOk { chars: text.chars().count() },
+            text,
+            char_boxes,
+            lines: out_lines,
+            words,
+            rotation: 0,
+            skew_deg: 0.0,
+            confidence: None,
+        }
+    }
+
+    /// A one-document dossier, one page per slice of lines.
+    pub(crate) fn dossier(pages: &[&[&str]]) -> DossierText {
+        let doc = Document {
+            id: "doc1".into(),
+            file: "procedure.pdf".into(),
+            pages: pages.iter().enumerate().map(|(i, lines)| page(i as u32 + 1, lines)).collect(),
+            issues: Vec::new(),
+        };
+        DossierText::from_documents(&[doc])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fixtures::dossier;
+
+    fn categories(pages: &[&[&str]]) -> Vec<String> {
+        let mut c: Vec<String> = detect(&dossier(pages), Domain::get()).into_iter().map(|o| o.category).collect();
+        c.sort();
+        c
+    }
+
+    fn one(page: &[&str]) -> Vec<String> {
+        categories(&[page])
+    }
+
+    #[test]
+    fn articles_in_any_written_form() {
+        assert_eq!(one(&["PROCÈS-VERBAL DE SAISINE", "Faits prévus et réprimés par les articles 222-11 et 222-12 du Code pénal."]), ["violences"]);
+        assert_eq!(one(&["PROCÈS-VERBAL", "Infraction à l'art. L.234-1 du code de la route."]), ["alcool_stupefiants_volant"]);
+        assert_eq!(one(&["PROCÈS-VERBAL", "Faits réprimés par l'article 311-1 du Code pénal."]), ["vol"]);
+        assert_eq!(one(&["PROCÈS-VERBAL", "Vu l'art. 222-13 6° du CP, faits commis le 3 mars."]), ["violences_conjugales"]);
+        assert_eq!(one(&["PROCÈS-VERBAL", "Usage illicite, art. L3421-1 du code de la santé publique."]), ["stupefiants"]);
+        // Procedure articles name no offence.
+        assert!(one(&["PROCÈS-VERBAL", "Vu les articles 63-1 à 63-4 du Code de procédure pénale, notifions ses droits."]).is_empty());
+    }
+
+    #[test]
+    fn qualifications_written_by_investigators() {
+        assert_eq!(one(&["RAPPORT DE SYNTHÈSE", "Faits de violences volontaires sur conjoint commis à Créteil."]), ["violences_conjugales"]);
+        assert_eq!(one(&["PROCÈS-VERBAL", "Interpellé pour vol à l'étalage au magasin Carrefour."]), ["vol"]);
+        assert_eq!(one(&["PROCÈS-VERBAL", "Il est mis en cause pour refus d'obtempérer et conduite sans permis."]), ["conduite_sans_permis", "refus_obtemperer"]);
+        assert_eq!(
+            one(&["PROCÈS-VERBAL", "Faits qualifiés de conduite sous l'empire d'un état alcoolique ou après usage de stupéfiants."]),
+            ["alcool_stupefiants_volant"]
+        );
+    }
+
+    #[test]
+    fn narratives_with_typos_and_abbreviations() {
+        assert_eq!(
+            one(&["PLAINTE", "Il a donné des coups de poing à sa compagne devant les enfants.", "Le médecin retient une ITT de 5j."]),
+            ["violences_conjugales"]
+        );
+        assert_eq!(one(&["CONSTATATIONS", "Le dépistage est positif. TA positif, éthylomètre : 0,62 mg/l à 23h10."]), ["alcool_stupefiants_volant"]);
+        assert_eq!(one(&["PLAINTE", "Mon voisin m'a frappé au visage, je suis tombé.", "ITT de 2 jours."]), ["violences"]);
+        assert_eq!(one(&["PLAINTE", "Deux individus m'ont dérobé mon portable dans le métro."]), ["vol"]);
+        assert_eq!(one(&["PV", "La fouille permet la découverte de 12,5 g de résine de canabis et de 3 barrettes."]), ["stupefiants"]);
+        assert_eq!(one(&["PLAINTE", "Il m'a dit : « je vais te crever », il me menace tous les jours."]), ["menaces"]);
+        assert_eq!(one(&["PLAINTE", "Mon ex me harcèle par SMS depuis trois mois, plus de 200 messages."]), ["harcelement"]);
+    }
+
+    #[test]
+    fn hierarchy_between_close_categories() {
+        // The origin of a receiver's object is not a theft.
+        assert_eq!(one(&["PERQUISITION", "Le téléphone saisi provient d'un vol avec violence commis le 2 mai."]), ["recel"]);
+        // Words thrown at officers are an outrage, not threats.
+        assert_eq!(
+            one(&["INTERPELLATION", "L'individu nous adresse les propos suivants : « Sales flics, je vais vous retrouver », puis se débat."]),
+            ["outrage_rebellion"]
+        );
+        // A driver's saliva test positive to cannabis: driving after drug use.
+        assert_eq!(one(&["CONSTATATIONS", "Le dépistage salivaire est positif au cannabis."]), ["alcool_stupefiants_volant"]);
+        assert_eq!(one(&["SYNTHÈSE", "Conduite d'un véhicule en état alcoolique.", "Et après usage de stupéfiants."]), ["alcool_stupefiants_volant"]);
+    }
+
+    #[test]
+    fn the_past_and_negations_are_not_offences() {
+        assert!(one(&["BULLETIN N° 1 DU CASIER JUDICIAIRE", "Nature de l'infraction : Vol", "Nature de l'infraction : Violences volontaires"]).is_empty());
+        assert!(one(&["AUDITION", "Il a déjà été condamné pour vol et recel en 2019."]).is_empty());
+        assert!(one(&["AUDITION", "Il ne m'a pas frappé, il m'a juste parlé."]).is_empty());
+        assert!(one(&["AUDITION", "Consommez-vous de l'alcool ? De temps en temps, le week-end."]).is_empty());
+    }
+
+    #[test]
+    fn offences_carry_articles_aggravations_and_cited_evidence() {
+        let d = dossier(&[
+            &["PROCÈS-VERBAL DE PLAINTE", "Mon concubin m'a frappée avec une ceinture.", "Nous vivons ensemble depuis 2019."],
+            &["CERTIFICAT MÉDICAL", "Les lésions entraînent une ITT de 10 jours."],
+        ]);
+        let found = detect(&d, Domain::get());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let o = &found[0];
+        assert_eq!(o.category, "violences_conjugales");
+        assert_eq!(o.articles.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["CP 222-12"]);
+        assert!(o.articles[0].text.contains("222-11"), "{}", o.articles[0].text);
+        assert!(o.aggravations.contains(&"conjoint".to_string()) && o.aggravations.contains(&"arme".to_string()), "{:?}", o.aggravations);
+        assert!(o.confidence > THRESHOLD && o.confidence <= 1.0);
+        assert!(o.evidence.iter().any(|c| c.quote == "frappée" && c.page == 1), "{:?}", o.evidence);
+        assert!(o.evidence.iter().any(|c| c.quote.contains("ITT") && c.page == 2), "{:?}", o.evidence);
+        for c in &o.evidence {
+            let page = d.page(&c.document, c.page).unwrap();
+            assert!(page.text.contains(&c.quote), "{c:?}");
+            assert!(!c.boxes.is_empty());
+        }
+        assert_eq!(o.pieces, [("doc1".to_string(), 1), ("doc1".to_string(), 2)]);
+    }
+
+    #[test]
+    fn alcohol_rate_chooses_delict_or_contravention() {
+        let art = |line: &str| {
+            let d = dossier(&[&["ÉTHYLOMÈTRE", line]]);
+            detect(&d, Domain::get()).into_iter().next().map(|o| o.articles[0].id.clone())
+        };
+        assert_eq!(art("Éthylomètre, mesure retenue : 0,62 mg/l.").as_deref(), Some("C. route L234-1"));
+        assert_eq!(art("Éthylomètre, mesure retenue : 0,31 mg/l.").as_deref(), Some("C. route R234-1"));
+        assert_eq!(art("Alcoolémie par prise de sang : 1,20 g/l.").as_deref(), Some("C. route L234-1"));
     }
 }
