@@ -1,8 +1,10 @@
-//! Engine benches: how long from a native dossier's arrival to its passages and pieces, how long
-//! from a correction to the corrected passage, and resident memory per 1,000 pages.
+//! Engine benches: how long from a native dossier's arrival to all its answers, how long from a
+//! correction to the updated passage and to the updated answer, and resident memory per 1,000
+//! pages.
 //!
-//! Run: `cargo bench -p ap-benches --bench engine`. Pages are generated with pdfium (two lines of
-//! French text each, DejaVu Sans), as in the engine tests.
+//! Run: `cargo bench -p ap-benches --bench engine`. The arrival bench reads a generated corpus
+//! dossier of 500 native pages (`ap_datasets`); the correction benches a 1,000-page dossier of
+//! pdfium-made pages (three lines of French each) plus a generated dossier for answer edits.
 
 use std::time::{Duration, Instant};
 
@@ -44,11 +46,17 @@ fn options() -> EngineOptions {
     EngineOptions { extraction_threads: 2, ..EngineOptions::default() }
 }
 
-fn arrival_to_passages(c: &mut Criterion) {
-    let pdf = native_pdf(500);
+/// A generated native dossier of about `pages` pages: (file name, bytes) of its tomes.
+fn corpus_dossier(pages: usize, seed: u64) -> Vec<(String, Vec<u8>)> {
+    let params = ap_datasets::generate::Params { seed, count: 1, pages: (pages, pages), scanned: 0.0, forced_scans: None };
+    ap_datasets::generate::dossier(&params, 0).unwrap().files
+}
+
+fn arrival_to_answers(c: &mut Criterion) {
+    let files = corpus_dossier(500, 31);
     let mut group = c.benchmark_group("engine");
     group.sample_size(10).measurement_time(Duration::from_secs(60));
-    group.bench_function("500_native_pages_to_passages_and_pieces", |b| {
+    group.bench_function("500_native_pages_to_answers", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -56,10 +64,14 @@ fn arrival_to_passages(c: &mut Criterion) {
                 let dir = tempfile::tempdir().unwrap();
                 let engine = Engine::open(dir.path(), options()).unwrap();
                 let start = Instant::now();
-                engine.add_document("d", "proc", "procedure.pdf", &pdf).unwrap();
+                for (name, bytes) in &files {
+                    engine.add_document("d", name.trim_end_matches(".pdf"), name, bytes).unwrap();
+                }
+                // `sync` returns once the whole graph, answers included, reflects the input.
                 engine.sync().unwrap();
                 total += start.elapsed();
-                assert_eq!(engine.dossier("d").pages.len(), 500);
+                let state = engine.dossier("d");
+                assert!(state.pages.len() >= 500 && !state.answers.is_empty());
             }
             total
         });
@@ -104,5 +116,59 @@ fn correction_latency(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, arrival_to_passages, correction_latency);
+fn answer_correction_latency(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), options()).unwrap();
+    for (name, bytes) in corpus_dossier(1000, 32) {
+        engine.add_document("d", name.trim_end_matches(".pdf"), &name, &bytes).unwrap();
+    }
+    engine.sync().unwrap();
+    let state = engine.dossier("d");
+    eprintln!("engine: generated dossier, {} pages, {} offences, {} answers", state.pages.len(), state.offences.len(), state.answers.len());
+    let question = state.answers[0].answer.question.clone();
+    let mut n = 0_u64;
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(30);
+    group.bench_function("answer_edit_to_updated_answer_1000_pages", |b| {
+        b.iter(|| {
+            n += 1;
+            let text = format!("réponse corrigée n° {n}");
+            let correction = Correction {
+                id: "bench-edit".into(),
+                author: "bench".into(),
+                time: format!("2026-11-30T10:00:{:02}Z", n % 60),
+                change: Change::AnswerEdited { answer: question.clone(), text: text.clone() },
+            };
+            engine.correct("d", correction).unwrap();
+            engine.sync().unwrap();
+            let shown = engine.with_dossier("d", |d| d.answers.iter().find(|a| a.answer.question == question).map(|a| a.answer.text.clone()));
+            assert_eq!(shown.flatten().as_deref(), Some(text.as_str()));
+        });
+    });
+    // An OCR fix in a generated dossier re-runs detection and answering on the whole text.
+    let target = state
+        .passages
+        .values()
+        .filter(|p| p.kind == ap_operators::passage::PassageKind::Sentence)
+        .min_by_key(|p| p.first_page().abs_diff(state.pages.len() as u32 / 2))
+        .unwrap()
+        .id
+        .clone();
+    group.bench_function("ocr_fix_to_updated_answers_1000_pages", |b| {
+        b.iter(|| {
+            n += 1;
+            let correction = Correction {
+                id: "bench-fix".into(),
+                author: "bench".into(),
+                time: format!("2026-11-30T10:00:{:02}Z", n % 60),
+                change: Change::OcrFix { passage: target.clone(), text: format!("texte corrigé n° {n}") },
+            };
+            engine.correct("d", correction).unwrap();
+            engine.sync().unwrap();
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, arrival_to_answers, correction_latency, answer_correction_latency);
 criterion_main!(benches);
