@@ -7,6 +7,7 @@ mod corpus;
 mod engine;
 mod ingestion;
 mod native;
+mod offences;
 mod searchable;
 mod server;
 mod workspace;

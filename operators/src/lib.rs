@@ -9,6 +9,7 @@
 //! [`native`], so that a missing library fails with a message naming the setup command instead of
 //! a crash deep inside a stage.
 
+pub mod answer;
 pub mod domain;
 pub mod dossier;
 pub mod document;
@@ -22,6 +23,7 @@ pub mod ocr;
 pub mod passage;
 pub mod pdf;
 pub mod searchable;
+pub mod summary;
 pub mod tess;
 pub mod piece;
 pub mod retrieval;
