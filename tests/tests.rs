@@ -5,6 +5,7 @@ mod browser;
 mod api;
 mod corpus;
 mod engine;
+mod exports;
 mod ingestion;
 mod native;
 mod offences;

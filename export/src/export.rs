@@ -66,6 +66,8 @@ pub struct AnswerExport {
     pub versions: Vec<AnswerVersionExport>,
     /// Users' verdict (`accepted`, `edited`, `rejected`), if any.
     pub corrected: Option<String>,
+    /// The machine's sentence, when a user replaced it (`edited`).
+    pub machine_text: Option<String>,
 }
 
 /// Everything exported about one dossier.
@@ -388,7 +390,8 @@ fn correction_row<'a>(
     answers: &'a [AnswerExport],
     c: &'a Correction,
 ) -> CorrectionRow<'a> {
-    let answer_text = |id: &str| answers.iter().find(|a| a.question == id).map(|a| a.text.clone());
+    let answer_text =
+        |id: &str| answers.iter().find(|a| a.question == id).map(|a| a.machine_text.clone().unwrap_or_else(|| a.text.clone()));
     let offence_label = |id: &str| offences.iter().find(|o| o.category == id).map(|o| o.label.clone());
     let (kind, target, old_value, new_value, reason, passages): (_, &str, _, _, _, Vec<&str>) = match &c.change {
         Change::OcrFix { passage, text } => (

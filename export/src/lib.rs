@@ -20,3 +20,5 @@ pub use error::{Error, Result};
 pub use export::{AnswerExport, AnswerVersionExport, DossierExport, ExportSummary, Exporter, OffenceExport};
 pub use schema::{SCHEMA_VERSION, TABLES, table_schema};
 pub use writer::TableWriter;
+// The Arrow and Parquet crates, for readers of the files (the eval comparison).
+pub use {arrow, parquet};

@@ -9,8 +9,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use ap_engine::{Engine, InputRecord};
-use ap_export::{AnswerExport, DossierExport, ExportSummary, Exporter, OffenceExport};
+use ap_engine::{DossierState, Engine, InputRecord};
+use ap_export::{AnswerExport, AnswerVersionExport, DossierExport, ExportSummary, Exporter, OffenceExport};
 
 use crate::dossier_cmd::EngineArgs;
 
@@ -66,12 +66,54 @@ pub fn dossiers_of(data_dir: &Path) -> Result<Vec<String>> {
     Ok(dossiers)
 }
 
-/// The offences and answers of a dossier, as the export writes them.
-///
-/// The detection and answering operators have not landed in the engine yet; until they do, a
-/// dossier exports no offence and no answer (the tables are written, empty, with their schema).
-pub fn outputs(_engine: &Engine, _dossier: &str) -> (Vec<OffenceExport>, Vec<AnswerExport>) {
-    (Vec::new(), Vec::new())
+/// The offences and answers the engine holds for a dossier (users' reviews applied), as the
+/// export writes them.
+pub fn outputs(state: &DossierState) -> (Vec<OffenceExport>, Vec<AnswerExport>) {
+    let verdict = |review: &Option<ap_engine::analysis::Review>| {
+        review.as_ref().and_then(|r| serde_json::to_value(r.kind).ok()).and_then(|v| v.as_str().map(str::to_string))
+    };
+    let offences = state
+        .offences
+        .iter()
+        .map(|r| {
+            let o = &r.offence;
+            OffenceExport {
+                category: o.category.clone(),
+                label: o.label.clone(),
+                articles: o.articles.iter().map(|a| (a.id.clone(), a.text.clone())).collect(),
+                aggravations: o.aggravations.clone(),
+                confidence: o.confidence,
+                evidence: o.evidence.clone(),
+                pieces: o.pieces.clone(),
+                corrected: verdict(&r.review),
+            }
+        })
+        .collect();
+    let answers = state
+        .answers
+        .iter()
+        .map(|r| {
+            let a = &r.answer;
+            AnswerExport {
+                question: a.question.clone(),
+                wording: a.wording.clone(),
+                category: a.category.clone(),
+                status: serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                value: a.value.clone(),
+                text: a.text.clone(),
+                confidence: a.confidence,
+                citations: a.citations.clone(),
+                versions: a
+                    .versions
+                    .iter()
+                    .map(|v| AnswerVersionExport { value: Some(v.value.clone()), text: v.text.clone(), citations: v.citations.clone() })
+                    .collect(),
+                corrected: verdict(&r.review),
+                machine_text: r.machine.as_ref().map(|m| m.text.clone()),
+            }
+        })
+        .collect();
+    (offences, answers)
 }
 
 /// Export `dossiers` into `out`, one dossier's state in memory at a time.
@@ -80,7 +122,7 @@ pub fn export_dossiers(engine: &Engine, data_dir: &Path, dossiers: &[String], ou
     let log = data_dir.join("workspace.sqlite3");
     for dossier in dossiers {
         let state = engine.dossier(dossier);
-        let (offences, answers) = outputs(engine, dossier);
+        let (offences, answers) = outputs(&state);
         let annotations = ap_export::annotations::read(&log, dossier)
             .with_context(|| format!("lecture des annotations du dossier {dossier}"))?;
         exporter
@@ -107,4 +149,32 @@ pub fn export_zip(engine: &Engine, data_dir: &Path, dossier: &str) -> Result<Vec
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// `GET /api/dossiers/{dossier}/export.zip` (members only): the dossier's Parquet files.
+pub async fn download(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::server::AppState>>,
+    member: crate::api::Member,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse as _;
+    let (engine, data_dir, dossier) = (state.engine.clone(), state.settings.data_dir.clone(), member.dossier.clone());
+    let zip = crate::api::blocking(move || {
+        if engine.with_dossier(&dossier, |s| s.documents.is_empty()).unwrap_or(true) {
+            return Ok(None);
+        }
+        export_zip(&engine, &data_dir, &dossier).map(Some)
+    })
+    .await;
+    match zip {
+        Ok(Ok(Some(bytes))) => {
+            crate::api::audit(&state, &member.login, "téléchargement", Some(&member.dossier), Some("export Parquet")).await;
+            let disposition = format!("attachment; filename=\"{}-export.zip\"", member.dossier);
+            ([(header::CONTENT_TYPE, "application/zip".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+        }
+        Ok(Ok(None)) => crate::error::AppError { status: StatusCode::NOT_FOUND, message: "ce dossier ne contient aucun document".into() }
+            .into_response(),
+        Ok(Err(e)) => crate::error::AppError::unavailable(e).into_response(),
+        Err(refusal) => refusal,
+    }
 }

@@ -15,6 +15,7 @@ mod corpus;
 mod corrections;
 mod dossier_cmd;
 mod error;
+mod eval_cmd;
 mod export_cmd;
 mod server;
 mod text_cmd;
@@ -57,6 +58,8 @@ enum Command {
     Access(access_cmd::AccessCommand),
     /// Export dossiers as Parquet files (documents, pages, passages, pieces, offences, answers, citations, corrections, annotations).
     Export(export_cmd::ExportArgs),
+    /// Run the whole pipeline over a corpus with gold files and judge every answer (Parquet + summary).
+    Eval(eval_cmd::EvalArgs),
     /// Local accounts of the web application.
     #[command(subcommand)]
     Account(auth_cmd::AccountCommand),
@@ -84,6 +87,7 @@ fn main() -> Result<()> {
         Command::Corpus(command) => corpus::run(command),
         Command::Access(command) => access_cmd::run(command),
         Command::Export(args) => export_cmd::export(args),
+        Command::Eval(args) => eval_cmd::eval(args),
         Command::Account(command) => auth_cmd::account(command),
         Command::Audit(args) => auth_cmd::audit(args),
         Command::Ingest(args) => dossier_cmd::ingest(args),

@@ -128,6 +128,7 @@ fn api() -> Api {
         .route(Method::POST, "/api/dossiers/{dossier}/answers/{question}/{action}", Redacteur, "Accepter (accept), corriger (edit) ou rejeter (reject) une réponse", review::judge_answer)
         .route(Method::GET, "/api/dossiers/{dossier}/summary", Membre, "Le projet de résumé des faits", review::summary)
         .route(Method::GET, "/api/dossiers/{dossier}/synthesis.docx", Membre, "La synthèse au format DOCX, citations en notes de bas de page", synthesis::docx)
+        .route(Method::GET, "/api/dossiers/{dossier}/export.zip", Membre, "Les données du dossier en fichiers Parquet (ZIP) : documents, pages, passages, pièces, infractions, réponses, citations, corrections, annotations", crate::export_cmd::download)
 }
 
 /// The API router (with the OpenAPI document at `/api/openapi.json`).
