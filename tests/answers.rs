@@ -76,6 +76,12 @@ fn evaluate(dir: &Path, verbose: bool) -> Totals {
         let (gold, text) = read(&d);
         let cats: Vec<&str> = gold.offences.iter().map(|o| o.category.as_str()).collect();
         let answers = answer_for_categories(&text, &cats, Domain::get());
+        if let Some(pat) = std::env::var_os("AP_ANSWERS_DEBUG") {
+            let pat = pat.to_string_lossy().to_string();
+            for p in text.sentences().filter(|p| p.text.contains(&pat)) {
+                eprintln!("DBG {} {:?} p{} | {}", gold.dossier, text.piece_of(p).map(|x| x.kind), p.first_page(), p.text);
+            }
+        }
         for a in &answers {
             for c in &a.citations {
                 assert!(!c.quote.trim().is_empty() && !c.boxes.is_empty(), "{}: {} cites nothing: {c:?}", gold.dossier, a.question);

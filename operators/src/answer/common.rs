@@ -176,7 +176,7 @@ pub(crate) fn opening(t: &str, r: Range<usize>) -> bool {
 /// Whether the words just before `r` say it is when something began ("débutée le …").
 pub(crate) fn began(t: &str, r: Range<usize>) -> bool {
     let before = &t[t.floor_char_boundary(r.start.saturating_sub(24))..r.start];
-    re!(r"(?i)(?:débutée?|commencée?|à compter|depuis)\s+(?:du\s+|de\s+|le\s+)*$").is_match(before)
+    re!(r"(?i)(?:débutée?|commencée?|à compter|depuis)\s+(?:du\s+|de\s+|le\s+)*(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?$").is_match(before)
 }
 
 pub(crate) fn datetime_label(iso: &str) -> String {

@@ -107,7 +107,10 @@ fn extract<'a>(ctx: &'a Ctx<'a>, q: &Question) -> Vec<Cand> {
 /// One sentence of the dossier with what the extractors need.
 #[derive(Debug)]
 pub(crate) struct Sent<'a> {
+    /// The paragraph it is part of (citations are made in it).
     pub p: &'a Passage,
+    /// Where the sentence starts in the paragraph's text.
+    pub offset: usize,
     /// Kind of the piece it is printed in.
     pub kind: PieceKind,
     /// Index of that piece in the dossier (`usize::MAX` when none).
@@ -122,7 +125,12 @@ impl Sent<'_> {
     }
     /// The original words behind a range of [`Sent::t`].
     pub fn orig_text(&self, r: Range<usize>) -> &str {
-        &self.p.text[self.norm.orig(r)]
+        &self.p.text[self.para_range(r)]
+    }
+    /// The range of the paragraph's text behind a range of [`Sent::t`].
+    pub fn para_range(&self, r: Range<usize>) -> Range<usize> {
+        let o = self.norm.orig(r);
+        o.start + self.offset..o.end + self.offset
     }
 }
 
@@ -135,21 +143,25 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(dossier: &'a DossierText) -> Self {
-        let sents = dossier
-            .sentences()
-            .map(|p| {
+        // Sentences are cut here, inside each paragraph, only at a full stop followed by a capital:
+        // a line break never ends a sentence (forms and justified text wrap anywhere).
+        let mut sents = Vec::new();
+        for p in dossier.paragraphs() {
+            for r in split_sentences(&p.text) {
+                let page = page_at(p, r.start);
                 let piece = dossier
                     .pieces
                     .iter()
-                    .position(|pc| pc.document == p.document && pc.first_page <= p.first_page() && p.first_page() <= pc.last_page);
-                Sent {
+                    .position(|pc| pc.document == p.document && pc.first_page <= page && page <= pc.last_page);
+                sents.push(Sent {
                     p,
+                    offset: r.start,
                     kind: piece.map_or(PieceKind::Autre, |i| dossier.pieces[i].kind),
                     piece: piece.unwrap_or(usize::MAX),
-                    norm: Norm::new(&p.text),
-                }
-            })
-            .collect();
+                    norm: Norm::new(&p.text[r]),
+                });
+            }
+        }
         Ctx { dossier, sents }
     }
 
@@ -157,6 +169,55 @@ impl<'a> Ctx<'a> {
     pub fn of<'s>(&'s self, kinds: &'s [PieceKind]) -> impl Iterator<Item = (usize, &'s Sent<'a>)> + 's {
         self.sents.iter().enumerate().filter(move |(_, s)| kinds.is_empty() || kinds.contains(&s.kind))
     }
+}
+
+/// The page a byte offset of a passage's text is printed on (its text is its spans joined by one
+/// space).
+fn page_at(p: &Passage, offset: usize) -> u32 {
+    let mut acc = 0;
+    for span in &p.spans {
+        acc += span.range.len() + 1;
+        if offset < acc {
+            return span.page;
+        }
+    }
+    p.spans.last().map_or(0, |s| s.page)
+}
+
+/// Sentence ranges of a paragraph: cut after `.`, `!` or `?` followed by a space and a capital,
+/// a dash or a quote, except after an abbreviation ("M.", "Dr.", "n°", an initial).
+pub(crate) fn split_sentences(text: &str) -> Vec<Range<usize>> {
+    const ABBREV: &[&str] = &["m", "mme", "mlle", "dr", "me", "art", "cf", "st", "ste", "n°", "no", "av", "bd", "etc", "p", "pp"];
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let next = chars.get(k + 1).map(|x| x.1);
+        let after = chars.get(k + 2).map(|x| x.1);
+        if next != Some(' ') || !after.is_some_and(|a| a.is_uppercase() || matches!(a, '-' | '«' | '"' | '–')) {
+            continue;
+        }
+        if c == '.' {
+            let word: String = text[..i].chars().rev().take_while(|ch| !ch.is_whitespace()).collect::<Vec<_>>().into_iter().rev().collect();
+            let w = word.to_lowercase();
+            if ABBREV.contains(&w.as_str()) || (w.chars().count() == 1 && w.chars().all(char::is_alphabetic)) {
+                continue;
+            }
+        }
+        let end = i + c.len_utf8();
+        if end > start {
+            out.push(start..end);
+        }
+        start = end + 1;
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    out.retain(|r| !text[r.clone()].trim().is_empty());
+    out
 }
 
 /// A value found in a sentence, with the words that carry it.
@@ -199,7 +260,7 @@ fn cite_all(ctx: &Ctx<'_>, cands: &[&Cand]) -> Vec<Citation> {
     let mut out: Vec<Citation> = Vec::new();
     for c in cands {
         let s = &ctx.sents[c.sent];
-        for cit in ctx.dossier.cite(s.p, s.norm.orig(c.range.clone())) {
+        for cit in ctx.dossier.cite(s.p, s.para_range(c.range.clone())) {
             if !out.iter().any(|o| o.document == cit.document && o.page == cit.page && o.boxes == cit.boxes) {
                 out.push(cit);
             }

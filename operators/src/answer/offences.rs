@@ -77,11 +77,15 @@ pub(super) fn extract(ctx: &Ctx<'_>, q: &Question) -> Option<Vec<Cand>> {
         ], re!(r"(?i)\ben me\b|\bpar\b|\bil\b")),
         "stup_substance" => stup_substance(ctx),
         "stup_quantite" => stup_quantite(ctx),
-        "stup_numeraire" => amount_near(
-            ctx,
-            &[K::PerquisitionSaisie, K::Constatations],
-            re!(r"(?i)numéraire|espèces|en liquide|billets"),
-        ),
+        "stup_numeraire" => {
+            let mut c = amount_near(
+                ctx,
+                &[K::PerquisitionSaisie, K::Constatations],
+                re!(r"(?i)numéraire|espèces|en liquide|billets|coupures|porteur de la somme|en possession de la somme"),
+            );
+            c.retain(|c| !is_seal(ctx, c));
+            c
+        }
         "stup_destination" => classify(ctx, &[K::PerquisitionSaisie, K::Constatations, K::AuditionMisEnCause, K::RapportSynthese], &[
             (re!(r"(?i)usage personnel|consommation personnelle|ma consommation|pour moi"), "usage personnel"),
             (re!(r"(?i)revente|revendre|trafic|\bdeal"), "revente"),
@@ -120,7 +124,7 @@ pub(super) fn extract(ctx: &Ctx<'_>, q: &Question) -> Option<Vec<Cand>> {
             re!(r"(?i)(?:fonctionnaire|policier|gendarme|gardien de la paix|agent|collègue)s? .{0,30}bless[ée]"),
             re!(r"(?i)aucun (?:fonctionnaire|policier|gendarme|agent) n['’]a été blessé|sans (?:faire de )?bless"),
         ),
-        "esc_montant" => amount_near(ctx, VICTIM, re!(r"(?i)escroqu|vir[ée]|virement|payé|versé|débité|perdu|remis|réglé|montant")),
+        "esc_montant" => amount_near(ctx, VICTIM, re!(r"(?i)escroqu|vir[ée]|virement|payé|versé|débité|perdu|remis|réglé")),
         "esc_procede" => classify(ctx, VICTIM, &[
             (re!(r"(?i)conseiller bancaire|se présentant comme (?:un )?(?:employé|agent) de (?:ma |la )?banque"), "faux conseiller bancaire"),
             (re!(r"(?i)petites annonces|annonce en ligne|jamais été livré"), "vente fictive sur un site de petites annonces"),
@@ -140,6 +144,12 @@ pub(super) fn extract(ctx: &Ctx<'_>, q: &Question) -> Option<Vec<Cand>> {
         "recel_origine" => recel(ctx, false),
         _ => return None,
     })
+}
+
+/// Whether a candidate is in the inventory of seals ("Scellé n° 1 : …"), which lists what was
+/// seized rather than stating the facts.
+fn is_seal(ctx: &Ctx<'_>, c: &Cand) -> bool {
+    re!(r"(?i)scell[ée]s?\s*(?:n°|no|numéro)").is_match(ctx.sents[c.sent].t())
 }
 
 /// Map a statement onto one of `classes` (cue → canonical label) in sentences of `kinds` that
@@ -215,7 +225,7 @@ fn vol_auteurs(ctx: &Ctx<'_>) -> Vec<Cand> {
         let t = s.t();
         if let Some(m) = re!(r"(?i)\bun seul (?:individu|auteur|homme|voleur)").find(t) {
             out.push(Cand::new(i, m.range(), json!(1), "1 auteur"));
-        } else if let Some(c) = re!(r"(?i)\b(\d+)\s+(?:individus|auteurs|hommes|personnes|voleurs|jeunes)\b").captures(t) {
+        } else if let Some(c) = re!(r"(?i)\b(\d+)\s+(?:individus|auteurs|hommes|voleurs|malfaiteurs)\b").captures(t) {
             let n: u64 = c[1].parse().unwrap_or(0);
             if (1..20).contains(&n) {
                 out.push(Cand::new(i, c.get(0).expect("m").range(), json!(n), format!("{n} auteurs")));
@@ -376,7 +386,10 @@ fn stup_substance(ctx: &Ctx<'_>) -> Vec<Cand> {
     let mut out = Vec::new();
     for (i, s) in ctx.of(&[K::PerquisitionSaisie, K::Constatations]) {
         let t = s.t();
-        if !re!(r"(?i)positif|découv|saisi|trouv|détient|porteur|pesée|test|contenant|sachet").is_match(t) || is_heading_or_question(s) {
+        if !re!(r"(?i)positif|découv|saisi|trouv|détient|porteur|pesée|test|contenant|sachet").is_match(t)
+            || is_heading_or_question(s)
+            || re!(r"(?i)scell[ée]s?\s*(?:n°|no|numéro)").is_match(t)
+        {
             continue;
         }
         for (r, canon) in &classes {

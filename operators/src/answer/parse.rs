@@ -57,7 +57,8 @@ impl Norm {
         let mut last = 0;
         for m in NUMBER_WORDS.find_iter(&plain) {
             let lower = m.as_str().to_lowercase();
-            if lower == "un" || lower == "une" {
+            // A lone "un" is an article, except as the minutes of a time ("vingt heures un").
+            if (lower == "un" || lower == "une") && !plain[..m.start()].to_lowercase().trim_end().ends_with("heures") {
                 continue;
             }
             let Ok(digits) = text2num::text2digits(&lower, &fr) else { continue };
@@ -341,6 +342,7 @@ mod tests {
         assert_eq!(&s[n.orig(dt[0].range.clone())], "neuf septembre deux mille vingt-quatre à dix-huit heures cinq");
         assert_eq!(Norm::new("un individu").text, "un individu");
         assert_eq!(Norm::new("trente-six grammes").text, "36 grammes");
+        assert_eq!(Norm::new("à vingt heures un").text, "a 20 heures 1");
     }
 
     #[test]
