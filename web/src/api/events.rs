@@ -3,9 +3,9 @@
 //! Events (JSON data): `progress` (at once, then after every batch of changes), `page_text`
 //! `{document, page, diff}`, `passages` `{added: [ids], removed: [ids]}` (an OCR fix withdraws
 //! the old passage and adds the new one), `correction` `{id, diff}`, `document_failed`
-//! `{document, message}`. When the engine gains offences and answers, they come as `offences`
-//! and `answers` events. A thread per stream waits on the engine's subscription and stops when
-//! the client goes away.
+//! `{document, message}`, `offences` and `answers` (the whole current lists, as the GET routes
+//! give them, whenever they change). A thread per stream waits on the engine's subscription and
+//! stops when the client goes away.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ fn batch_events(engine: &ap_engine::Engine, dossier: &str, batch: Vec<ap_engine:
     use ap_engine::Update;
     let mut events = Vec::new();
     let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let (mut offences, mut answers) = (false, false);
     for update in batch {
         match update {
             Update::PageText { document, page, diff } => {
@@ -42,14 +43,30 @@ fn batch_events(engine: &ap_engine::Engine, dossier: &str, batch: Vec<ap_engine:
             Update::DocumentFailed { document, message } => {
                 events.push(event("document_failed", &serde_json::json!({ "document": document, "message": message })));
             }
-            // Pieces show through `progress`; offences and answers are forwarded once the
-            // engine's variants for them are committed.
-            #[allow(unreachable_patterns)]
-            _ => {}
+            Update::Piece { .. } => {} // through `progress`
+            Update::Offences => offences = true,
+            Update::Answers => answers = true,
         }
     }
     if !added.is_empty() || !removed.is_empty() {
         events.push(event("passages", &serde_json::json!({ "added": added, "removed": removed })));
+    }
+    // The new lists themselves, read once per batch from the consistent state.
+    if offences || answers {
+        let lists = engine.with_dossier(dossier, |d| {
+            (
+                offences.then(|| serde_json::to_value(&d.offences).unwrap_or_default()),
+                answers.then(|| serde_json::to_value(&d.answers).unwrap_or_default()),
+            )
+        });
+        if let Some((o, a)) = lists {
+            if let Some(o) = o {
+                events.push(event("offences", &o));
+            }
+            if let Some(a) = a {
+                events.push(event("answers", &a));
+            }
+        }
     }
     let progress = serde_json::to_value(engine.progress(dossier)).unwrap_or_default();
     events.push(event("progress", &progress));

@@ -16,23 +16,37 @@ use serde::Deserialize;
 
 use ap_engine::{Change, Correction};
 
-use super::{Member, Writer, audit, refuse};
+use super::{Member, Writer, audit, blocking, refuse};
+use crate::error::AppError;
 use crate::server::AppState;
 
-/// `GET /api/dossiers/{dossier}/offences`: the offences of the engine state. The engine does
-/// not compute offences yet (the lead wires them in): until then the list is empty.
-pub async fn offences(_member: Member) -> Response {
-    Json(serde_json::json!([])).into_response()
+/// `GET /api/dossiers/{dossier}/offences`: the offences of the engine state, detected or
+/// added, each with the review that holds (`review: null` while nobody reviewed it; a rejected
+/// offence stays listed with `review.kind = "rejected"`).
+pub async fn offences(State(state): State<Arc<AppState>>, member: Member) -> Response {
+    let engine = state.engine.clone();
+    match blocking(move || engine.with_dossier(&member.dossier, |d| serde_json::to_value(&d.offences))).await {
+        Ok(Some(Ok(v))) => Json(v).into_response(),
+        Ok(None) => Json(serde_json::json!([])).into_response(),
+        Ok(Some(Err(e))) => AppError::unavailable(e).into_response(),
+        Err(r) => r,
+    }
 }
 
-/// `GET /api/dossiers/{dossier}/answers`: the answers of the engine state (empty until the
-/// engine computes them).
-pub async fn answers(_member: Member) -> Response {
-    Json(serde_json::json!([])).into_response()
+/// `GET /api/dossiers/{dossier}/answers`: the answers of the engine state, each with its
+/// review (an edited answer shows the user's text and keeps the machine's as `machine`).
+pub async fn answers(State(state): State<Arc<AppState>>, member: Member) -> Response {
+    let engine = state.engine.clone();
+    match blocking(move || engine.with_dossier(&member.dossier, |d| serde_json::to_value(&d.answers))).await {
+        Ok(Some(Ok(v))) => Json(v).into_response(),
+        Ok(None) => Json(serde_json::json!([])).into_response(),
+        Ok(Some(Err(e))) => AppError::unavailable(e).into_response(),
+        Err(r) => r,
+    }
 }
 
-/// `GET /api/dossiers/{dossier}/summary`: the draft résumé des faits (no sections until the
-/// engine computes it).
+/// `GET /api/dossiers/{dossier}/summary`: the draft résumé des faits. The engine does not
+/// compute it yet (its operator has not landed): no sections until it does.
 pub async fn summary(_member: Member) -> Response {
     Json(serde_json::json!({ "sections": [] })).into_response()
 }
