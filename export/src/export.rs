@@ -88,6 +88,56 @@ pub struct ExportSummary {
     pub dossiers: usize,
 }
 
+/// The offences and answers the engine holds for a dossier (users' reviews applied), as the
+/// export writes them.
+pub fn engine_outputs(state: &DossierState) -> (Vec<OffenceExport>, Vec<AnswerExport>) {
+    let verdict = |review: &Option<ap_engine::analysis::Review>| {
+        review.as_ref().and_then(|r| serde_json::to_value(r.kind).ok()).and_then(|v| v.as_str().map(str::to_string))
+    };
+    let offences = state
+        .offences
+        .iter()
+        .map(|r| {
+            let o = &r.offence;
+            OffenceExport {
+                category: o.category.clone(),
+                label: o.label.clone(),
+                articles: o.articles.iter().map(|a| (a.id.clone(), a.text.clone())).collect(),
+                aggravations: o.aggravations.clone(),
+                confidence: o.confidence,
+                evidence: o.evidence.clone(),
+                pieces: o.pieces.clone(),
+                corrected: verdict(&r.review),
+            }
+        })
+        .collect();
+    let answers = state
+        .answers
+        .iter()
+        .map(|r| {
+            let a = &r.answer;
+            AnswerExport {
+                question: a.question.clone(),
+                wording: a.wording.clone(),
+                category: a.category.clone(),
+                status: serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                value: a.value.clone(),
+                text: a.text.clone(),
+                confidence: a.confidence,
+                citations: a.citations.clone(),
+                versions: a
+                    .versions
+                    .iter()
+                    .map(|v| AnswerVersionExport { value: Some(v.value.clone()), text: v.text.clone(), citations: v.citations.clone() })
+                    .collect(),
+                corrected: verdict(&r.review),
+                machine_text: r.machine.as_ref().map(|m| m.text.clone()),
+            }
+        })
+        .collect();
+    (offences, answers)
+}
+
 /// Versions recorded on every answer row.
 fn operators_version() -> String {
     let (name, version) = ap_engine::engine::EXTRACTION;

@@ -17,7 +17,7 @@ pub mod writer;
 
 pub use annotations::Annotation;
 pub use error::{Error, Result};
-pub use export::{AnswerExport, AnswerVersionExport, DossierExport, ExportSummary, Exporter, OffenceExport};
+pub use export::{engine_outputs, AnswerExport, AnswerVersionExport, DossierExport, ExportSummary, Exporter, OffenceExport};
 pub use schema::{SCHEMA_VERSION, TABLES, table_schema};
 pub use writer::TableWriter;
 // The Arrow and Parquet crates, for readers of the files (the eval comparison).

@@ -9,8 +9,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use ap_engine::{DossierState, Engine, InputRecord};
-use ap_export::{AnswerExport, AnswerVersionExport, DossierExport, ExportSummary, Exporter, OffenceExport};
+use ap_engine::{Engine, InputRecord};
+use ap_export::{DossierExport, ExportSummary, Exporter};
 
 use crate::dossier_cmd::EngineArgs;
 
@@ -66,63 +66,13 @@ pub fn dossiers_of(data_dir: &Path) -> Result<Vec<String>> {
     Ok(dossiers)
 }
 
-/// The offences and answers the engine holds for a dossier (users' reviews applied), as the
-/// export writes them.
-pub fn outputs(state: &DossierState) -> (Vec<OffenceExport>, Vec<AnswerExport>) {
-    let verdict = |review: &Option<ap_engine::analysis::Review>| {
-        review.as_ref().and_then(|r| serde_json::to_value(r.kind).ok()).and_then(|v| v.as_str().map(str::to_string))
-    };
-    let offences = state
-        .offences
-        .iter()
-        .map(|r| {
-            let o = &r.offence;
-            OffenceExport {
-                category: o.category.clone(),
-                label: o.label.clone(),
-                articles: o.articles.iter().map(|a| (a.id.clone(), a.text.clone())).collect(),
-                aggravations: o.aggravations.clone(),
-                confidence: o.confidence,
-                evidence: o.evidence.clone(),
-                pieces: o.pieces.clone(),
-                corrected: verdict(&r.review),
-            }
-        })
-        .collect();
-    let answers = state
-        .answers
-        .iter()
-        .map(|r| {
-            let a = &r.answer;
-            AnswerExport {
-                question: a.question.clone(),
-                wording: a.wording.clone(),
-                category: a.category.clone(),
-                status: serde_json::to_value(a.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-                value: a.value.clone(),
-                text: a.text.clone(),
-                confidence: a.confidence,
-                citations: a.citations.clone(),
-                versions: a
-                    .versions
-                    .iter()
-                    .map(|v| AnswerVersionExport { value: Some(v.value.clone()), text: v.text.clone(), citations: v.citations.clone() })
-                    .collect(),
-                corrected: verdict(&r.review),
-                machine_text: r.machine.as_ref().map(|m| m.text.clone()),
-            }
-        })
-        .collect();
-    (offences, answers)
-}
-
 /// Export `dossiers` into `out`, one dossier's state in memory at a time.
 pub fn export_dossiers(engine: &Engine, data_dir: &Path, dossiers: &[String], out: &Path) -> Result<ExportSummary> {
     let mut exporter = Exporter::create(out).with_context(|| format!("création de l'export dans {}", out.display()))?;
     let log = data_dir.join("workspace.sqlite3");
     for dossier in dossiers {
         let state = engine.dossier(dossier);
-        let (offences, answers) = outputs(&state);
+        let (offences, answers) = ap_export::engine_outputs(&state);
         let annotations = ap_export::annotations::read(&log, dossier)
             .with_context(|| format!("lecture des annotations du dossier {dossier}"))?;
         exporter
