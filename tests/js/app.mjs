@@ -24,8 +24,8 @@ async function step(name, f) {
   }
 }
 
-async function shot(page, name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
 }
 
 /** Poll `f` until it returns a truthy value, or throw after `ms`. */
@@ -209,7 +209,7 @@ try {
       const r = await apiCall(alice, "GET", `/api/dossiers/${encodeURIComponent(dossier)}/offences`);
       const list = Array.isArray(r.json) ? r.json : r.json?.offences;
       return Array.isArray(list) && list.length ? list : null;
-    }, 45000, "offences from the API").catch(() => []);
+    }, 20000, "offences from the API").catch(() => []);
     let shown = 0;
     let hover = null;
     if (api.length) {
@@ -234,7 +234,7 @@ try {
       const r = await apiCall(alice, "GET", `/api/dossiers/${encodeURIComponent(dossier)}/answers`);
       const list = Array.isArray(r.json) ? r.json : r.json?.answers;
       return Array.isArray(list) && list.some((a) => a.status === "found" && a.citations?.length) ? list : null;
-    }, 45000, "found answers from the API");
+    }, 20000, "found answers from the API");
     await alice.goto(`${base}/dossiers/${encodeURIComponent(dossier)}/reponses`);
     const found = api.find((a) => a.status === "found" && a.citations.length);
     const card = alice.locator(`.ap-answer[data-question="${found.question}"]`);
@@ -242,6 +242,13 @@ try {
     const cards = await alice.locator(".ap-answer").count();
     const cardText = await card.innerText();
     await shot(alice, "05-vue-rapide");
+    await card.scrollIntoViewIfNeeded();
+    await shot(alice, "05b-vue-rapide-ecran", false);
+    const conflicting = alice.locator('.ap-answer[data-status="conflicting"]').first();
+    if (await conflicting.count()) {
+      await conflicting.scrollIntoViewIfNeeded();
+      await shot(alice, "05c-versions-divergentes", false);
+    }
     await card.locator(".ap-voir-source").first().click();
     const r = await readerState(alice);
     await shot(alice, "06-lecteur-source");

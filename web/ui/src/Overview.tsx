@@ -214,18 +214,14 @@ function OffenceCard({ o, data, busy, act }: { o: Offence; data: DossierData; bu
         </div>
         {data.canEdit && (
           <div className="fr-card__footer">
-            <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm">
-              <li>
+            <div className="ap-actions">
                 <Button size="small" priority="secondary" iconId="fr-icon-check-line" disabled={busy !== null} onClick={() => act(o.category, () => api.offence(data.dossier, o.category, "confirm"))}>
                   Confirmer
                 </Button>
-              </li>
-              <li>
                 <Button size="small" priority="tertiary" iconId="fr-icon-close-line" disabled={busy !== null} onClick={() => act(o.category, () => api.offence(data.dossier, o.category, "reject"))}>
                   Écarter
                 </Button>
-              </li>
-            </ul>
+            </div>
           </div>
         )}
       </div>

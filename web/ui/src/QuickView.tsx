@@ -121,24 +121,17 @@ function AnswerCard({ a, data }: { a: Answer; data: DossierData }) {
               </Button>
             </form>
           ) : (
-            <ul className="fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm">
-              <li>
+            <div className="ap-actions">
                 <Button size="small" priority="secondary" iconId="fr-icon-check-line" onClick={() => act("accept")}>
                   Accepter
                 </Button>
-              </li>
-              <li>
                 <Button size="small" priority="secondary" iconId="fr-icon-edit-line" onClick={() => setEditing(true)}>
                   Modifier
                 </Button>
-              </li>
-              <li>
                 <Button size="small" priority="tertiary" iconId="fr-icon-close-line" onClick={() => act("reject")}>
                   Rejeter
                 </Button>
-              </li>
               {data.ws && a.status !== "not_found" && (
-                <li>
                   <Button
                     size="small"
                     priority="tertiary"
@@ -151,9 +144,8 @@ function AnswerCard({ a, data }: { a: Answer; data: DossierData }) {
                   >
                     {inserted ? "Insérée dans la synthèse" : "Insérer dans la synthèse"}
                   </Button>
-                </li>
               )}
-            </ul>
+            </div>
           )}
         </div>
       )}

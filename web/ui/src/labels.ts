@@ -16,8 +16,8 @@ export function pieceAt(pieces: Piece[], document: string, page: number): Piece 
 }
 
 function capitalizeTitle(title: string): string {
-  const t = title.replace(/^PROCÈS-VERBAL/i, "PV").toLowerCase();
-  return t.charAt(0).toUpperCase() + t.slice(1).replace(/\bpv\b/g, "PV");
+  const t = title.toLowerCase().replace(/^procès-verbal\b/, "PV");
+  return t.charAt(0).toUpperCase() + t.slice(1);
 }
 
 /** "PV d'audition de …, p. 12" for a citation, from the piece it falls in. */
@@ -34,7 +34,12 @@ export function citationKey(c: Citation): string {
 /** A value from the gold value shape, as French text. */
 export function valueText(value: unknown): string {
   if (value === null || value === undefined) return "—";
-  if (typeof value === "string") return value;
+  if (typeof value === "string") {
+    // Dates and times of the gold value shape (ISO 8601) the French way.
+    const m = value.match(/^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?$/);
+    if (m) return `${m[3]}/${m[2]}/${m[1]}${m[4] ? ` à ${m[4]} h ${m[5]}` : ""}`;
+    return value;
+  }
   if (typeof value === "number") return String(value).replace(".", ",");
   if (typeof value === "boolean") return value ? "Oui" : "Non";
   if (Array.isArray(value)) return value.map(valueText).join(", ");
