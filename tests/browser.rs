@@ -138,6 +138,15 @@ fn the_web_application_end_to_end_in_chromium() {
     if offences > 0 {
         assert_eq!(s["offencesShown"], offences, "{s}");
         assert!(s["hover"].as_str().is_some_and(|t| t.len() > 20), "article text on hover: {s}");
+        // Next citation: the reader moves to the second piece of evidence, highlighted.
+        let evidence = &s["evidence"];
+        if evidence.is_object() {
+            assert_boxes_match(&evidence["readers"][0], &evidence["citations"][0]);
+            assert_boxes_match(&evidence["readers"][1], &evidence["citations"][1]);
+            assert!(evidence["readers"][1]["counter"].as_str().unwrap().starts_with("Citation 2 /"), "{evidence}");
+        } else {
+            eprintln!("NOT TESTED: next/previous citation (no offence with two pieces of evidence)");
+        }
     } else {
         eprintln!("NOT TESTED: offences (the API returned none for this dossier)");
     }

@@ -220,13 +220,28 @@ try {
       hover = (await article.locator(".ap-article__text").isVisible()) ? (await article.locator(".ap-article__text").innerText()).slice(0, 80) : null;
     }
     await shot(alice, "04-vue-ensemble");
+    // An offence's evidence opens the reader on its first citation; "Citation suivante" walks
+    // through the others (possibly on other pages).
+    let evidence = null;
+    const withEvidence = api.find((o) => o.evidence?.length > 1);
+    if (withEvidence) {
+      await alice.locator(`.ap-offence[data-category="${withEvidence.category}"]`).getByRole("button", { name: /Voir la source/ }).click();
+      const first = await readerState(alice);
+      await alice.getByRole("button", { name: "Citation suivante" }).click();
+      await alice.waitForURL(/citation=1/, { timeout: T });
+      const second = await readerState(alice);
+      await shot(alice, "04b-infraction-citation-suivante");
+      evidence = { citations: withEvidence.evidence.slice(0, 2), readers: [first, second] };
+      await alice.goto(`${base}/dossiers/${encodeURIComponent(dossier)}`);
+      await alice.locator("#pieces tbody tr").first().waitFor({ timeout: T });
+    }
     // A piece opens the reader at its first page.
     const row = alice.locator("#pieces tbody tr").nth(1);
     const title = await row.locator("td").first().innerText();
     const pagesCell = await row.locator("td").nth(2).innerText();
     await row.click();
     const r = await readerState(alice);
-    return { pieces, offencesApi: api.length, offencesShown: shown, hover, pieceTitle: title, pieceCell: pagesCell, readerPage: r.page, textSpans: r.textSpans };
+    return { pieces, offencesApi: api.length, offencesShown: shown, hover, evidence, pieceTitle: title, pieceCell: pagesCell, readerPage: r.page, textSpans: r.textSpans };
   });
 
   await step("quick_view_and_source", async () => {
