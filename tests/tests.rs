@@ -10,5 +10,6 @@ mod ingestion;
 mod native;
 mod offences;
 mod searchable;
+mod retrieval;
 mod server;
 mod workspace;

@@ -27,12 +27,19 @@ use crate::Result;
 pub const NOT_FOUND: &str = "Non trouvé dans la procédure";
 
 /// Share of the question's weight an answer sentence (with its paragraph) must cover.
-pub const MIN_COVERAGE: f32 = 0.55;
+pub const MIN_COVERAGE: f32 = 0.5;
 /// Cosine between question and sentence above which a paraphrase counts even with less coverage
 /// (only when the index has dense embeddings), provided some of the question is covered.
 pub const MIN_COSINE: f32 = 0.86;
 /// Coverage the dense second chance still requires.
-pub const MIN_COVERAGE_DENSE: f32 = 0.35;
+pub const MIN_COVERAGE_DENSE: f32 = 0.3;
+
+/// Words that shape a French question without saying what it is about: they weigh nothing in
+/// the coverage of an answer (an answer rarely repeats "combien" or "déjà").
+const QUESTION_WORDS: &[&str] = &[
+    "quel", "quelle", "quels", "quelles", "combien", "comment", "quand", "pourquoi", "lequel", "laquelle",
+    "lesquels", "lesquelles", "déjà", "est-ce", "dire", "dit", "fait", "faire", "avoir", "être",
+];
 
 /// Found or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,9 +96,10 @@ pub fn ask(dossier: &DossierText, index: &Index, question: &str) -> Result<AskAn
 /// The extractive answer, once the paragraphs are retrieved (so that callers can stream the
 /// hits before the answer).
 pub fn answer_from_hits(dossier: &DossierText, index: &Index, question: &str, hits: Vec<Hit>) -> Result<AskAnswer> {
+    let asked: HashSet<String> = QUESTION_WORDS.iter().flat_map(|w| analyze(w)).map(|(t, _)| t).collect();
     let terms: Vec<String> = {
         let mut seen = HashSet::new();
-        analyze(question).into_iter().map(|(t, _)| t).filter(|t| seen.insert(t.clone())).collect()
+        analyze(question).into_iter().map(|(t, _)| t).filter(|t| !asked.contains(t) && seen.insert(t.clone())).collect()
     };
     let weights: Vec<f32> = terms.iter().map(|t| index.idf(t)).collect();
     let total: f32 = weights.iter().sum();
