@@ -33,7 +33,7 @@ APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra
                 poppler-utils ocrmypdf chromium fonts-dejavu-core pkg-config
 
 UI_SOURCES := $(shell find web/ui/src -type f 2>/dev/null) web/ui/index.html web/ui/vite.config.ts \
-              web/ui/tsconfig.json web/ui/package.json
+              web/ui/tsconfig.json web/ui/package.json datasets/data/taxonomy.toml
 
 .PHONY: help setup apt run test build clean-deps
 help:
