@@ -440,7 +440,7 @@ fn mec_profession(ctx: &Ctx<'_>) -> Vec<Cand> {
 
 /// Cue words of a statement about when and where the facts happened.
 fn facts_cue() -> &'static Regex {
-    re!(r"(?i)\bfaits\b|survenu|s['’]est produit|se sont (?:produits|déroulés|passés)|s['’]est passé|commis|\bles faits suivants|ai vu|j['’]ai assisté|j['’]ai été témoin")
+    re!(r"(?i)\bfaits\b|survenu|s['’]est produit|se sont (?:produits|déroulés|passés)|s['’]est passé|commis|\bles faits suivants|ai vu|j'ai assisté|j'ai été témoin|j'étais (?:présente?|sur place|là)|je me trouvais")
 }
 
 fn date_faits(ctx: &Ctx<'_>) -> Vec<Cand> {

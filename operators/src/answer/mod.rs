@@ -20,6 +20,7 @@ mod offences;
 pub mod parse;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -107,8 +108,8 @@ fn extract<'a>(ctx: &'a Ctx<'a>, q: &Question) -> Vec<Cand> {
 /// One sentence of the dossier with what the extractors need.
 #[derive(Debug)]
 pub(crate) struct Sent<'a> {
-    /// The paragraph it is part of (citations are made in it).
-    pub p: &'a Passage,
+    /// The paragraph it is part of (citations are made in its passages).
+    pub p: Arc<Unit<'a>>,
     /// Where the sentence starts in the paragraph's text.
     pub offset: usize,
     /// Kind of the piece it is printed in.
@@ -134,6 +135,30 @@ impl Sent<'_> {
     }
 }
 
+/// A paragraph as the layout may have cut it in several passages: a passage that does not end a
+/// sentence and the next one that starts in lower case are one paragraph.
+#[derive(Debug)]
+pub(crate) struct Unit<'a> {
+    /// The passages, each with where its text starts in `text`.
+    pub parts: Vec<(&'a Passage, usize)>,
+    /// Their texts joined by one space.
+    pub text: String,
+}
+
+impl Unit<'_> {
+    /// Citations of a byte range of `text`.
+    fn cite(&self, dossier: &DossierText, r: Range<usize>) -> Vec<Citation> {
+        let mut out = Vec::new();
+        for (p, start) in &self.parts {
+            let (a, b) = (r.start.max(*start), r.end.min(start + p.text.len()));
+            if a < b {
+                out.extend(dossier.cite(p, a - start..b - start));
+            }
+        }
+        out
+    }
+}
+
 /// The dossier's sentences, ready for the extractors.
 #[derive(Debug)]
 pub(crate) struct Ctx<'a> {
@@ -145,20 +170,38 @@ impl<'a> Ctx<'a> {
     fn new(dossier: &'a DossierText) -> Self {
         // Sentences are cut here, inside each paragraph, only at a full stop followed by a capital:
         // a line break never ends a sentence (forms and justified text wrap anywhere).
-        let mut sents = Vec::new();
+        let mut units: Vec<Unit<'a>> = Vec::new();
         for p in dossier.paragraphs() {
-            for r in split_sentences(&p.text) {
-                let page = page_at(p, r.start);
+            let joins = units.last().is_some_and(|u| {
+                let (last, _) = u.parts.last().expect("a unit has parts");
+                last.document == p.document
+                    && !u.text.trim_end().ends_with(['.', '!', '?', ':', '»'])
+                    && p.text.trim_start().chars().next().is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
+            });
+            match units.last_mut() {
+                Some(u) if joins => {
+                    u.text.push(' ');
+                    u.parts.push((p, u.text.len()));
+                    u.text.push_str(&p.text);
+                }
+                _ => units.push(Unit { parts: vec![(p, 0)], text: p.text.clone() }),
+            }
+        }
+        let mut sents = Vec::new();
+        for u in units.into_iter().map(Arc::new) {
+            for r in split_sentences(&u.text) {
+                let (p, start) = u.parts.iter().rev().find(|(_, s)| *s <= r.start).copied().unwrap_or(u.parts[0]);
+                let page = page_at(p, r.start.saturating_sub(start));
                 let piece = dossier
                     .pieces
                     .iter()
                     .position(|pc| pc.document == p.document && pc.first_page <= page && page <= pc.last_page);
                 sents.push(Sent {
-                    p,
+                    p: u.clone(),
                     offset: r.start,
                     kind: piece.map_or(PieceKind::Autre, |i| dossier.pieces[i].kind),
                     piece: piece.unwrap_or(usize::MAX),
-                    norm: Norm::new(&p.text[r]),
+                    norm: Norm::new(&u.text[r]),
                 });
             }
         }
@@ -260,7 +303,7 @@ fn cite_all(ctx: &Ctx<'_>, cands: &[&Cand]) -> Vec<Citation> {
     let mut out: Vec<Citation> = Vec::new();
     for c in cands {
         let s = &ctx.sents[c.sent];
-        for cit in ctx.dossier.cite(s.p, s.para_range(c.range.clone())) {
+        for cit in s.p.cite(ctx.dossier, s.para_range(c.range.clone())) {
             if !out.iter().any(|o| o.document == cit.document && o.page == cit.page && o.boxes == cit.boxes) {
                 out.push(cit);
             }
