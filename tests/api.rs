@@ -427,3 +427,45 @@ fn the_demonstration_account_is_printed_and_sees_the_demonstration_dossiers() {
     assert!(ids.contains(&"demo-d000001"), "{list}");
     assert_eq!(list[0]["nom"], "Démonstration D000001");
 }
+
+/// Issue 8: a correction made by one client (a real `yjs` + `y-websocket` client appending to the
+/// room's `corrections` array) changes what another client receives on the events channel: the
+/// rejected offence comes back rejected, and the answers no longer ask its questions.
+#[test]
+fn a_correction_in_the_room_reaches_another_client_through_the_events_channel() {
+    let server = Server::start(&[]).unwrap();
+    let alice = user(&server, "alice");
+    let dossier = create_dossier(&server, &alice, "Affaire Blanc");
+    assert_eq!(upload(&server, &alice, &dossier, &[("procedure.pdf", &sample_pdf())]).status(), 200);
+    let writer = server.command(&["access", "grant", "--dossier", &dossier, "--user", "alice", "--role", "redacteur"]).unwrap();
+    let reader = server.command(&["access", "grant", "--dossier", &dossier, "--user", "bob", "--role", "lecteur"]).unwrap();
+    let client = server.client();
+
+    // Wait for the machine's offences and answers.
+    let end = Instant::now() + Duration::from_secs(120);
+    let (offences, answers) = loop {
+        let o: Value = client.get(format!("{}/api/dossiers/{dossier}/offences", server.url)).bearer_auth(reader.trim()).send().unwrap().json().unwrap();
+        let a: Value = client.get(format!("{}/api/dossiers/{dossier}/answers", server.url)).bearer_auth(reader.trim()).send().unwrap().json().unwrap();
+        if !o.as_array().unwrap().is_empty() && !a.as_array().unwrap().is_empty() {
+            break (o, a);
+        }
+        assert!(Instant::now() < end, "no offences or answers: {o} {a}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let category = offences[0]["category"].as_str().unwrap().to_string();
+    assert!(offences[0]["review"].is_null(), "{offences}");
+    let asked = |answers: &Value| answers.as_array().unwrap().iter().filter(|a| a["category"] == category.as_str()).count();
+    assert!(asked(&answers) > 0, "no question for {category}: {answers}");
+
+    let out = ap_tests::node("correction-events.mjs", &[&server.url, &dossier, writer.trim(), reader.trim(), &category]).unwrap();
+    let got: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(got["status"]["statut"], "enregistrée", "{got}");
+    assert_eq!(got["offence"]["review"]["kind"], "rejected", "{got}");
+    assert_eq!(got["offence"]["review"]["reason"], "Faits non caractérisés", "{got}");
+    let categories = got["answerCategories"].as_array().unwrap_or_else(|| panic!("no answers event: {got}"));
+    assert!(!categories.is_empty(), "{got}");
+    assert!(categories.iter().all(|c| c != category.as_str()), "questions of the rejected offence still asked: {got}");
+    // The GET routes agree with what was pushed.
+    let a: Value = client.get(format!("{}/api/dossiers/{dossier}/answers", server.url)).bearer_auth(reader.trim()).send().unwrap().json().unwrap();
+    assert_eq!(asked(&a), 0);
+}
