@@ -30,7 +30,7 @@ use yrs::types::Change;
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Any, Array, ClientID, Doc, Map, Observable, Origin, ReadTxn, StateVector, Transact, Update,
+    Any, Array, ClientID, Doc, Map, Observable, Origin, ReadTxn, StateVector, Text, Transact, Update, Xml,
     XmlElementPrelim, XmlFragment, XmlFragmentRef, XmlTextPrelim,
 };
 
@@ -451,20 +451,43 @@ impl Room {
     /// Initialise the synthesis once with a draft (one paragraph per entry): only when it was
     /// never initialised and is empty. Returns `None` when there is nothing to do.
     pub fn initialize_synthesis(&mut self, paragraphs: &[String]) -> Option<Effects> {
+        let blocks: Vec<DraftBlock> =
+            paragraphs.iter().map(|p| DraftBlock { heading: false, text: p.clone(), citations: Vec::new() }).collect();
+        self.initialize_synthesis_blocks(&blocks)
+    }
+
+    /// Initialise the synthesis once with a draft of headings and cited paragraphs, in the
+    /// format the web editor writes (see README: each citation is the run ` (label)` carrying
+    /// a `citation` mark). Only when it was never initialised and is empty; `None` otherwise.
+    pub fn initialize_synthesis_blocks(&mut self, blocks: &[DraftBlock]) -> Option<Effects> {
         let server = self.doc().get_or_insert_map(shared::SERVER);
         let synthesis: XmlFragmentRef = self.doc().get_or_insert_xml_fragment(shared::SYNTHESIS);
         {
             let txn = self.doc().transact();
-            if paragraphs.is_empty() || server.get(&txn, "synthesisInitialized").is_some() || synthesis.len(&txn) > 0 {
+            if blocks.is_empty() || server.get(&txn, "synthesisInitialized").is_some() || synthesis.len(&txn) > 0 {
                 return None;
             }
         }
         Some(self.server_write(|txn| {
-            for paragraph in paragraphs {
-                synthesis.push_back(
-                    txn,
-                    XmlElementPrelim::new("paragraph", [XmlTextPrelim::new(paragraph.as_str()).into()]),
-                );
+            for block in blocks {
+                let element = synthesis.push_back(txn, XmlElementPrelim::empty(if block.heading { "heading" } else { "paragraph" }));
+                if block.heading {
+                    element.insert_attribute(txn, "level", Any::from(2));
+                }
+                let text = element.push_back(txn, XmlTextPrelim::new(block.text.as_str()));
+                for c in &block.citations {
+                    let end = text.len(txn);
+                    text.insert(txn, end, " ");
+                    let mark = Any::from(HashMap::from([
+                        ("document".to_string(), Any::from(c.document.as_str())),
+                        ("page".to_string(), Any::from(f64::from(c.page))),
+                        ("label".to_string(), Any::from(c.label.as_str())),
+                        ("quote".to_string(), Any::from(c.quote.as_str())),
+                    ]));
+                    let attrs: yrs::types::Attrs = HashMap::from([(Arc::<str>::from("citation"), mark)]);
+                    let end = text.len(txn);
+                    text.insert_with_attributes(txn, end, &format!("({})", c.label), attrs);
+                }
             }
             server.insert(txn, "synthesisInitialized", true);
         }))
@@ -513,6 +536,26 @@ impl Room {
         effects.durable.push(update);
         effects
     }
+}
+
+/// A block of a draft written into the synthesis by the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftBlock {
+    /// A section title (ProseMirror `heading`, level 2) rather than a paragraph.
+    pub heading: bool,
+    pub text: String,
+    /// Where the paragraph's text is said, each written after it as ` (label)` with its mark.
+    pub citations: Vec<DraftCitation>,
+}
+
+/// A citation of a draft paragraph, as the `citation` mark holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftCitation {
+    pub document: String,
+    pub page: u32,
+    /// Footnote text, e.g. « PV d'audition de X, p. 12 ».
+    pub label: String,
+    pub quote: String,
 }
 
 /// A top-level node of the synthesis: its name (`paragraph`, `heading`, …) and its text runs.

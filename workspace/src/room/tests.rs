@@ -286,6 +286,38 @@ fn the_synthesis_is_initialised_once() {
 }
 
 #[test]
+fn a_cited_draft_is_written_as_the_editor_writes_it() {
+    let mut room = Room::open("d", &StoredRoom::default()).unwrap();
+    let draft = vec![
+        DraftBlock { heading: true, text: "Les faits".into(), citations: vec![] },
+        DraftBlock {
+            heading: false,
+            text: "La victime déclare avoir été frappée.".into(),
+            citations: vec![DraftCitation {
+                document: "doc1".into(),
+                page: 3,
+                label: "PV de plainte, p. 3".into(),
+                quote: "il m'a frappé".into(),
+            }],
+        },
+    ];
+    room.initialize_synthesis_blocks(&draft).unwrap();
+    let blocks = room.synthesis_blocks();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[0].node, "heading");
+    let level = blocks[0].attributes.get("level").map(|v| v.to_string().trim_matches('"').to_string());
+    assert_eq!(level.as_deref(), Some("2"));
+    assert_eq!(blocks[1].node, "paragraph");
+    let text: String = blocks[1].runs.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(text, "La victime déclare avoir été frappée. (PV de plainte, p. 3)");
+    let cited = blocks[1].runs.iter().find(|r| r.marks.contains_key("citation")).expect("a run with the citation mark");
+    assert_eq!(cited.text, "(PV de plainte, p. 3)");
+    assert_eq!(cited.marks["citation"]["page"], serde_json::json!(3));
+    assert_eq!(cited.marks["citation"]["document"], "doc1");
+    assert!(room.initialize_synthesis_blocks(&draft).is_none(), "once only");
+}
+
+#[test]
 fn a_frame_with_several_messages_is_handled_in_order() {
     let mut room = Room::open("d", &StoredRoom::default()).unwrap();
     let w = Client::new(1);
