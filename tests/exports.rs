@@ -86,7 +86,7 @@ fn exports_read_back_with_pyarrow_and_duckdb() {
     // Corrections through the engine (the sink of the workspace and of the API).
     let fixed_text = "Procès-verbal corrigé : l'élève a reçu des coups à l'épaule, « œuvre » — 10 jours d'ITT.";
     let edited = "ITT de 10 jours, selon le médecin légiste (Dr Hélène CÔTÉ).";
-    let mut machine = None;
+    let machine;
     let (fixed_passage, original, state) = {
         let engine = Engine::open(&data.join("engine"), EngineOptions::default()).unwrap();
         engine.sync().unwrap();
@@ -284,3 +284,4 @@ fn eval_of_the_sample_matches_its_rows_and_compares_runs() {
     let counts = if correct { "devenus justes : 1, devenus faux : 0" } else { "devenus justes : 0, devenus faux : 1" };
     assert!(stdout.contains(counts), "{stdout}");
 }
+

@@ -110,7 +110,9 @@ pub async fn download(
     use axum::response::IntoResponse as _;
     let (engine, data_dir, dossier) = (state.engine.clone(), state.settings.data_dir.clone(), member.dossier.clone());
     let zip = crate::api::blocking(move || {
-        if engine.with_dossier(&dossier, |s| s.documents.is_empty()).unwrap_or(true) {
+        let empty = || engine.with_dossier(&dossier, |s| s.documents.is_empty()).unwrap_or(true);
+        // Right after a start, the engine may still be replaying its log.
+        if empty() && (engine.sync().is_err() || empty()) {
             return Ok(None);
         }
         export_zip(&engine, &data_dir, &dossier).map(Some)
