@@ -4,12 +4,14 @@
 //! (native and scanned), read back through the real ingestion (pdfium, tesseract), then
 //! `offence::detect` is scored against the gold offences: micro-F1 over (dossier, category)
 //! pairs must reach 0.95. Per-category precision and recall are printed so the figures can be
-//! reported. The draft's every sentence must carry a citation whose quote is on its page.
+//! reported. The draft (built from the offences and the answers) must carry, in every sentence,
+//! a citation whose quote is on its page.
 
 use std::collections::BTreeMap;
 
 use ap_datasets::generate::{Params, dossier};
 use ap_datasets::gold::Gold;
+use ap_operators::answer::answer_questions;
 use ap_operators::document::Document;
 use ap_operators::domain::Domain;
 use ap_operators::dossier::DossierText;
@@ -160,7 +162,11 @@ fn summary_sentences_are_cited_on_their_page() {
     for i in 0..params.count {
         let r = read(&params, i, &ingestor);
         let offences = detect(&r.text, Domain::get());
-        let summary = draft(&r.text, &offences, &[]);
+        let answers = answer_questions(&r.text, &offences, Domain::get());
+        let summary = draft(&r.text, &offences, &answers);
+        if i == 0 {
+            eprintln!("{}", summary.to_plain_text());
+        }
         let sentences: Vec<_> = summary.sections.iter().flat_map(|s| &s.sentences).collect();
         assert!(sentences.len() >= 4, "{}: draft too short: {}", r.gold.dossier, summary.to_plain_text());
         for s in sentences {

@@ -679,15 +679,11 @@ fn offence(
         "violences_conjugales" => {
             aggravations.insert("conjoint");
         }
-        "menaces" => {
-            if facts.conditional_threat {
-                aggravations.insert("sous_condition");
-            }
+        "menaces" if facts.conditional_threat => {
+            aggravations.insert("sous_condition");
         }
-        "agression_sexuelle" => {
-            if facts.victim_age.is_some_and(|a| a < 15) {
-                aggravations.insert("mineur_15");
-            }
+        "agression_sexuelle" if facts.victim_age.is_some_and(|a| a < 15) => {
+            aggravations.insert("mineur_15");
         }
         _ => {}
     }

@@ -79,7 +79,7 @@ fn boilerplate() -> &'static Regex {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)^(?:l'an |nous,|agissant |vu l|poursuivant |lecture faite|dont proc[eè]s|se pr[ée]sente devant|je suis inform|l'int[ée]ress[ée]\(?e?\)? l'officier|fait à |suite sur|feuillet|question ?:|mentions? |signature|l'officier|[ée]tant en patrouille|entendons |avisons |proc[ée]dons à la notification|lui notifions|-\s*(?:droit|est inform))",
+            r"(?i)^(?:l'an |nous,|agissant |vu l|poursuivant |lecture faite|dont proc[eè]s|se pr[ée]sente devant|je suis inform|l'int[ée]ress[ée]\(?e?\)? l'officier|fait à |suite sur|feuillet|question ?:|mentions? |signature|l'officier|[ée]tant en patrouille|entendons |avisons |proc[ée]dons à la notification|lui notifions|audition d|-\s*(?:droit|est inform))",
         )
         .expect("valid boilerplate regex")
     })
@@ -103,7 +103,7 @@ fn salience(text: &str) -> u32 {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
         Regex::new(
-            r"(?i)\b(?:frapp|coup|bless|ITT|incapacit|vol|dérob|menac|harc|touch|stupéfiant|cannabis|cocaïne|héroïne|gramm|mg/l|g/l|alcool|éthylom|fuite|permis|insult|propos|escroq|détourn|dégrad|provien|reconna|contest|nie |regrett|silence|taire|préjudice|partie civile|euros|condamn|récidive|garde à vue|prolongation|avocat|instruction|comparution|convocation|classement|ordonnance|déferrement|lésion|ecchymose|hématome|plaie|contusion|enfant|conjoint|concubin|compagne|mari|témoin|vu |saisi|scellé)",
+            r"(?i)\b(?:frapp|coup|bless|ITT|incapacit|vol|dérob|menac|harc|touché|touchée|touchait|stupéfiant|cannabis|cocaïne|héroïne|gramm|mg/l|g/l|alcool|éthylom|fuite|permis|insult|propos|escroq|détourn|dégrad|provien|reconna|contest|nie |regrett|silence|taire|préjudice|partie civile|euros|condamn|récidive|garde à vue|prolongation|avocat|instruction|comparution|convocation|classement|ordonnance|déferrement|lésion|ecchymose|hématome|plaie|contusion|enfant|conjoint|concubin|compagne|mari\b|saisi|scellé)",
         )
         .expect("valid salience regex")
     });
@@ -137,12 +137,49 @@ fn speaker(piece: &Piece) -> String {
 
 /// A quotation of a whole sentence with its citations; `None` when it cannot be cited.
 fn quote(dossier: &DossierText, piece: &Piece, passage: &Passage) -> Option<SummarySentence> {
-    let citations = dossier.cite_passage(passage);
+    // "Réponse : …" is the form of the PV, not what the person says.
+    static ANSWER_MARK: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let mark = ANSWER_MARK.get_or_init(|| Regex::new(r"(?i)^\s*r[ée]ponse\s*:\s*").expect("valid answer-mark regex"));
+    let start = mark.find(&passage.text).map_or(0, |m| m.end());
+    let body = passage.text[start..].trim_end();
+    let body = body.strip_suffix('.').unwrap_or(body).trim_end();
+    if body.is_empty() {
+        return None;
+    }
+    let citations = dossier.cite(passage, start..start + body.len());
     if citations.is_empty() {
         return None;
     }
-    let text = passage.text.trim().trim_end_matches('.').trim_end();
-    Some(SummarySentence { text: format!("{} : « {text} ».", speaker(piece)), citations })
+    Some(SummarySentence { text: format!("{} : « {body} ».", speaker(piece)), citations })
+}
+
+/// What an answer is about, as the draft introduces it: a short label for the questions every
+/// draft uses, the question's wording otherwise.
+fn label(a: &Answer) -> String {
+    let short = match a.question.as_str() {
+        "mec_identite" => "Mis en cause",
+        "mec_naissance" => "Date de naissance du mis en cause",
+        "mec_adresse" => "Domicile du mis en cause",
+        "mec_profession" => "Situation professionnelle du mis en cause",
+        "victime_identite" => "Victime",
+        "temoins_nombre" => "Témoins entendus",
+        "date_faits" => "Date des faits",
+        "lieu_faits" => "Lieu des faits",
+        "reconnaissance" => "Position du mis en cause",
+        "casier_condamnations" => "Condamnations inscrites au casier",
+        "recidive" => "Récidive légale",
+        "gav_debut" => "Début de la garde à vue",
+        "gav_fin" => "Fin de la garde à vue",
+        "gav_prolongation" => "Prolongation de la garde à vue",
+        "gav_droits_notifies" => "Droits notifiés",
+        "gav_avocat" => "Assistance d'un avocat",
+        "saisies" => "Objets saisis",
+        "prejudice" => "Préjudice",
+        "partie_civile" => "Constitution de partie civile",
+        "avis_magistrat" => "Instructions du parquet",
+        _ => return a.wording.trim().trim_end_matches('?').trim_end().to_string(),
+    };
+    short.to_string()
 }
 
 /// The answer's sentence (each version's when conflicting), when it is found and cited.
@@ -152,11 +189,14 @@ fn answer_sentences(answers: &[Answer], ids: &[&str]) -> Vec<SummarySentence> {
         let Some(a) = answers.iter().find(|a| a.question == *id) else { continue };
         match a.status {
             AnswerStatus::Found if !a.citations.is_empty() && !a.text.trim().is_empty() => {
-                out.push(SummarySentence { text: a.text.trim().to_string(), citations: a.citations.clone() });
+                out.push(SummarySentence { text: format!("{} : {}", label(a), a.text.trim()), citations: a.citations.clone() });
             }
             AnswerStatus::Conflicting => {
                 for v in a.versions.iter().filter(|v| !v.citations.is_empty()) {
-                    out.push(SummarySentence { text: format!("Version divergente : {}", v.text.trim()), citations: v.citations.clone() });
+                    out.push(SummarySentence {
+                        text: format!("{} (version divergente) : {}", label(a), v.text.trim()),
+                        citations: v.citations.clone(),
+                    });
                 }
             }
             _ => {}
@@ -332,6 +372,7 @@ mod tests {
                 "Entendons Monsieur DURAND Marc, placé en garde à vue, qui déclare :",
                 "Question : Reconnaissez-vous les faits ?",
                 "Réponse : Je reconnais l'avoir giflée mais je conteste les menaces.",
+                "Audition du témoin MARTIN Paul",
             ],
         ])
     }
@@ -356,7 +397,8 @@ mod tests {
         }
         let plain = s.to_plain_text();
         assert!(plain.contains("coups de poing") && plain.contains("ITT de 5j") && plain.contains("[doc1 p. 1]"), "{plain}");
-        assert!(!plain.contains("Lecture faite"), "{plain}");
+        assert!(!plain.contains("Lecture faite") && !plain.contains("Audition du témoin"), "{plain}");
+        assert!(plain.contains("déclare : « Je reconnais l'avoir giflée mais je conteste les menaces »"), "{plain}");
         assert!(plain.contains("violences conjugales"), "{plain}");
     }
 
@@ -384,9 +426,9 @@ mod tests {
         ];
         let s = draft(&d, &[], &answers);
         let facts = s.sections.iter().find(|x| x.title == "Les faits").unwrap();
-        assert_eq!(facts.sentences[0].text, "Les faits ont été commis le 8 mars 2024 vers 22 h 00.");
+        assert_eq!(facts.sentences[0].text, "Date des faits : Les faits ont été commis le 8 mars 2024 vers 22 h 00.");
         let statements = s.sections.iter().find(|x| x.title == "Les déclarations").unwrap();
-        assert_eq!(statements.sentences.iter().filter(|x| x.text.starts_with("Version divergente")).count(), 2);
+        assert_eq!(statements.sentences.iter().filter(|x| x.text.starts_with("Position du mis en cause (version divergente)")).count(), 2);
         assert!(!s.to_plain_text().contains("Non trouvé"));
     }
 }
