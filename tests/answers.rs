@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ap_datasets::gold::{Gold, Status};
 use ap_datasets::score::{ScoredAnswer, ScoredCitation, Totals, score_dossier};
-use ap_operators::answer::{Answer, AnswerStatus, answer_for_categories};
+use ap_operators::answer::{Answer, AnswerStatus, answer_for_categories, answer_questions};
 use ap_operators::domain::Domain;
 use ap_operators::dossier::DossierText;
 use ap_operators::input::{IngestOptions, Ingestor};
@@ -70,8 +70,10 @@ pub fn scored(a: &Answer) -> ScoredAnswer {
     }
 }
 
-fn evaluate(dir: &Path, verbose: bool) -> Totals {
+/// Scores with the gold offences, and with the offences the operators detect.
+fn evaluate(dir: &Path, verbose: bool) -> (Totals, Totals) {
     let mut totals = Totals::default();
+    let mut detected = Totals::default();
     for d in dossiers(dir) {
         let (gold, text) = read(&d);
         let cats: Vec<&str> = gold.offences.iter().map(|o| o.category.as_str()).collect();
@@ -118,8 +120,13 @@ fn evaluate(dir: &Path, verbose: bool) -> Totals {
             }
         }
         totals.add(&s);
+        let offences = ap_operators::offence::detect(&text, Domain::get());
+        let answers = answer_questions(&text, &offences, Domain::get());
+        let out: Vec<ScoredAnswer> = answers.iter().map(scored).collect();
+        let cats: Vec<String> = offences.iter().map(|o| o.category.clone()).collect();
+        detected.add(&score_dossier(&gold, &cats, &out));
     }
-    totals
+    (totals, detected)
 }
 
 fn check(label: &str, t: &Totals) {
@@ -138,17 +145,19 @@ fn check(label: &str, t: &Totals) {
 fn answers_on_held_out_dossiers() {
     let verbose = std::env::var_os("AP_ANSWERS_VERBOSE").is_some();
     if let Some(dir) = std::env::var_os("AP_ANSWERS_CORPUS") {
-        let t = evaluate(Path::new(&dir), verbose);
-        eprintln!("{}", t.report());
+        let (t, d) = evaluate(Path::new(&dir), verbose);
+        eprintln!("{}\n== with detected offences ==\n{}", t.report(), d.report());
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let native = tmp.path().join("native");
     generate(&native, &["--count", "12", "--seed", "9002", "--pages", "5..14", "--scanned", "0"]);
-    let t = evaluate(&native, verbose);
+    let (t, d) = evaluate(&native, verbose);
     check("native (seed 9002, 12 dossiers)", &t);
+    eprintln!("== answers with detected offences, native ==\n{}", d.report());
     let scanned = tmp.path().join("scanned");
     generate(&scanned, &["--count", "3", "--seed", "9003", "--pages", "5..8", "--scanned", "1"]);
-    let t = evaluate(&scanned, verbose);
+    let (t, d) = evaluate(&scanned, verbose);
     check("scanned (seed 9003, 3 dossiers)", &t);
+    eprintln!("== answers with detected offences, scanned ==\n{}", d.report());
 }
