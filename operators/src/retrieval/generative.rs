@@ -87,29 +87,33 @@ fn loose(text: &str) -> String {
         .join(" ")
 }
 
-/// Split a reply into sentences (after the closing citation markers).
+/// Split a reply into sentences, each keeping the citation markers that follow its full stop.
 fn reply_sentences(reply: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut current = String::new();
-    let chars: Vec<char> = reply.chars().collect();
+    let mut start = 0;
     let mut i = 0;
-    while i < chars.len() {
-        current.push(chars[i]);
-        if matches!(chars[i], '.' | '?' | '!' | '\n') {
-            // Keep citation markers that follow the full stop with the sentence.
-            let rest: String = chars[i + 1..].iter().collect();
-            let trimmed = rest.trim_start();
-            if !trimmed.starts_with('[') {
-                if !current.trim().is_empty() {
-                    out.push(current.trim().to_string());
+    while let Some(c) = reply[i..].chars().next() {
+        i += c.len_utf8();
+        if matches!(c, '.' | '?' | '!' | '\n') {
+            // Citation markers after the full stop belong to this sentence.
+            loop {
+                let rest = &reply[i..];
+                let k = rest.len() - rest.trim_start().len();
+                match rest[k..].strip_prefix("[P").and_then(|r| r.find(']').map(|e| (r, e))) {
+                    Some((r, e)) if r[..e].chars().all(|c| c.is_ascii_digit()) => i += k + 2 + e + 1,
+                    _ => break,
                 }
-                current.clear();
             }
+            let sentence = reply[start..i].trim();
+            if !sentence.is_empty() {
+                out.push(sentence.to_string());
+            }
+            start = i;
         }
-        i += 1;
     }
-    if !current.trim().is_empty() {
-        out.push(current.trim().to_string());
+    let rest = reply[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest.to_string());
     }
     out
 }
@@ -189,5 +193,7 @@ mod tests {
     fn reply_is_split_after_citation_markers() {
         let s = reply_sentences("Il a un couteau. [P1] Il conteste « les faits ». [P2][P3]\nFin");
         assert_eq!(s, ["Il a un couteau. [P1]", "Il conteste « les faits ». [P2][P3]", "Fin"]);
+        let s = reply_sentences("Taux de « 1,61 g/l ». [P1] Il a dit « non ». [P1] Condamné « en 2019 ». [P42]");
+        assert_eq!(s.len(), 3, "{s:?}");
     }
 }
