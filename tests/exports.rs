@@ -285,3 +285,60 @@ fn eval_of_the_sample_matches_its_rows_and_compares_runs() {
     assert!(stdout.contains(counts), "{stdout}");
 }
 
+/// `GET /api/dossiers/{d}/export.zip`: members only; the archive holds the nine files of the
+/// dossier, which pyarrow and DuckDB read like the command's output.
+#[test]
+fn export_zip_download_is_for_members_and_reads_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    ingest(tmp.path(), "telechargement", "D000002");
+    let server = ap_tests::Server::start_in(tmp, &[]).unwrap();
+    let member = server.command(&["access", "grant", "--dossier", "telechargement", "--user", "alice", "--role", "lecteur"]).unwrap();
+    let stranger = server.command(&["access", "grant", "--dossier", "autre", "--user", "eve", "--role", "redacteur"]).unwrap();
+    let client = server.client();
+    let url = format!("{}/api/dossiers/telechargement/export.zip", server.url);
+    assert_eq!(client.get(&url).send().unwrap().status(), 401);
+    let refused = client.get(&url).bearer_auth(stranger.trim()).send().unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().unwrap().contains("erreur"));
+
+    let response = client.get(&url).bearer_auth(member.trim()).send().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let bytes = response.bytes().unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let name = file.name().unwrap().to_string();
+        let table = name.strip_prefix("telechargement/").expect("files under the dossier's folder").to_string();
+        let mut target = std::fs::File::create(out.path().join(&table)).unwrap();
+        std::io::copy(&mut file, &mut target).unwrap();
+        names.push(table);
+    }
+    names.sort();
+    let mut expected: Vec<String> = ap_export_tables().iter().map(|t| format!("{t}.parquet")).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+
+    let report = python("check_exports.py", &[out.path()]);
+    let gold: Value = serde_json::from_slice(&std::fs::read(project_root().join("datasets/sample/D000002/gold.json")).unwrap()).unwrap();
+    let pages: u64 = gold["documents"].as_array().unwrap().iter().map(|d| d["page_count"].as_u64().unwrap()).sum();
+    assert_eq!(report["tables"]["pages"]["duckdb_rows"], pages);
+    assert_eq!(report["tables"]["pages"]["pyarrow_rows"], pages);
+    assert!(report["tables"]["answers"]["duckdb_rows"].as_u64().unwrap() > 0);
+    assert_eq!(report["joins"]["citations_without_answer"], 0);
+    assert_eq!(report["joins"]["citations_without_page"], 0);
+
+    let unknown = client.get(format!("{}/api/dossiers/vide/export.zip", server.url)).bearer_auth(
+        server.command(&["access", "grant", "--dossier", "vide", "--user", "alice", "--role", "lecteur"]).unwrap().trim(),
+    );
+    let unknown = unknown.send().unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert!(unknown.text().unwrap().contains("aucun document"));
+}
+
+/// The tables an export holds (the documented list).
+fn ap_export_tables() -> [&'static str; 9] {
+    ["documents", "pages", "passages", "pieces", "offences", "answers", "citations", "corrections", "annotations"]
+}
