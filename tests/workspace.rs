@@ -161,3 +161,40 @@ fn after_a_sigkill_every_acknowledged_edit_is_there() {
     let lost: Vec<&String> = acked.difference(&present).collect();
     assert!(lost.is_empty(), "{} acknowledged edits lost, e.g. {:?}", lost.len(), lost.iter().take(5).collect::<Vec<_>>());
 }
+
+/// The engine's draft résumé des faits becomes the synthesis the first client receives: section
+/// headings and paragraphs, each paragraph followed by its citations as ` (label)` runs carrying
+/// the `citation` mark the editor and the DOCX export read; written once only.
+#[test]
+fn the_synthesis_starts_from_the_engines_cited_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = project_root().join("datasets/sample/D000001");
+    let out = Command::new(ap_tests::binary())
+        .args(["ingest", "--dossier", DOSSIER, "--data-dir"])
+        .arg(dir.path())
+        .arg(sample.join("procedure_partie1.pdf"))
+        .arg(sample.join("procedure_partie2.pdf"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = Server::start_in(dir, &[]).unwrap();
+    let token = grant(&server, "substitut.a", "redacteur");
+    let out = run("draft", &server, &[&token]);
+    let blocks = out["blocks"].as_array().unwrap();
+    assert!(blocks.iter().any(|b| b["node"] == "heading"), "{out}");
+    let cited: Vec<&Value> = blocks.iter().filter(|b| b["node"] == "paragraph").collect();
+    assert!(!cited.is_empty(), "{out}");
+    for block in &cited {
+        let citations = block["citations"].as_array().unwrap();
+        assert!(!citations.is_empty(), "every draft paragraph is cited: {block}");
+        for c in citations {
+            let label = c["label"].as_str().unwrap();
+            assert_eq!(c["run"].as_str().unwrap(), format!("({label})"));
+            assert!(label.ends_with(&format!("p. {}", c["page"])), "{label}");
+            assert!(c["document"] == "procedure_partie1" || c["document"] == "procedure_partie2", "{c}");
+        }
+    }
+    // Written once: a second client sees the same content, not twice the draft.
+    let again = run("draft", &server, &[&token]);
+    assert_eq!(again["blocks"].as_array().unwrap().len(), blocks.len());
+}

@@ -32,6 +32,7 @@ use ap_operators::document::{Document, Page};
 use ap_operators::domain::Domain;
 use ap_operators::dossier::DossierText;
 use ap_operators::offence::{self, Offence};
+use ap_operators::summary::{self, Summary};
 use ap_operators::passage::{self, Passage};
 use ap_operators::piece::{self, Piece};
 use ap_operators::searchable;
@@ -81,6 +82,8 @@ pub enum Update {
     Offences,
     /// The dossier's answers changed (read them from the state).
     Answers,
+    /// The draft résumé des faits changed (read it from the state).
+    Summary,
 }
 
 /// A document's text as read, with the users' OCR fixes that apply to it.
@@ -130,8 +133,10 @@ pub struct DossierState {
     pub answers: Vec<ReviewedAnswer>,
     /// The whole text in reading order, as the dossier-level stages read it.
     pub text: Option<Shared<DossierText>>,
-    /// Content keys of `offences` and `answers` (to apply retractions).
-    analysis_keys: (String, String),
+    /// The draft résumé des faits, every sentence cited.
+    pub summary: Option<Summary>,
+    /// Content keys of `offences`, `answers` and `summary` (to apply retractions).
+    analysis_keys: (String, String, String),
 }
 
 #[derive(Debug, Default)]
@@ -617,6 +622,7 @@ fn run_dataflow(
                 });
             let answer_counter = counters.clone();
             let answers = texts
+                .clone()
                 .map(|(d, t)| (d, AnswerInput::Text(t)))
                 .concat(reviewed_offences.clone().map(|(d, o)| (d, AnswerInput::Offences(o))))
                 .reduce(move |_dossier, inputs: &[(&AnswerInput, isize)], out| {
@@ -653,6 +659,39 @@ fn run_dataflow(
                         out.push((Shared::new(key, review_answers(computed, &parsed)), 1));
                     }
                 });
+            // The draft résumé des faits: from the text, the standing offences and the answers as
+            // users left them (rejected answers left out, edited ones as edited).
+            let summaries = texts
+                .map(|(d, t)| (d, SummaryInput::Text(t)))
+                .concat(reviewed_offences.clone().map(|(d, o)| (d, SummaryInput::Offences(o))))
+                .concat(reviewed_answers.clone().map(|(d, a)| (d, SummaryInput::Answers(a))))
+                .reduce(|_dossier, inputs: &[(&SummaryInput, isize)], out| {
+                    let (mut text, mut offences, mut answers) = (None, None, None);
+                    for (input, _) in inputs {
+                        match input {
+                            SummaryInput::Text(t) => text = Some(t),
+                            SummaryInput::Offences(o) => offences = Some(o),
+                            SummaryInput::Answers(a) => answers = Some(a),
+                        }
+                    }
+                    if let (Some(text), Some(offences), Some(answers)) = (text, offences, answers) {
+                        let standing: Vec<Offence> =
+                            offences.iter().filter(|o| o.is_active()).map(|o| o.offence.clone()).collect();
+                        let kept: Vec<Answer> = answers
+                            .iter()
+                            .filter(|a| a.review.as_ref().is_none_or(|r| r.kind != crate::ReviewKind::Rejected))
+                            .map(|a| a.answer.clone())
+                            .collect();
+                        let key = content_key([text.key(), offences.key(), answers.key()]);
+                        out.push((Shared::new(key, summary::draft(text, &standing, &kept)), 1));
+                    }
+                });
+            let summary_sink = staged.clone();
+            summaries
+                .inspect(move |((dossier, summary), _time, diff)| {
+                    summary_sink.borrow_mut().push(Delta::Summary(dossier.clone(), summary.clone(), *diff));
+                })
+                .probe_with(&probe);
             let offence_sink = staged.clone();
             reviewed_offences
                 .inspect(move |((dossier, offences), _time, diff)| {
@@ -794,6 +833,14 @@ enum AnswerInput {
     Offences(Shared<Vec<ReviewedOffence>>),
 }
 
+/// What the draft résumé des faits of a dossier reads.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+enum SummaryInput {
+    Text(Shared<DossierText>),
+    Offences(Shared<Vec<ReviewedOffence>>),
+    Answers(Shared<Vec<ReviewedAnswer>>),
+}
+
 /// What the answer review of a dossier reads.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 enum ReviewInput {
@@ -856,6 +903,7 @@ enum Delta {
     Text(String, Shared<DossierText>, isize),
     Offences(String, Shared<Vec<ReviewedOffence>>, isize),
     Answers(String, Shared<Vec<ReviewedAnswer>>, isize),
+    Summary(String, Shared<Summary>, isize),
 }
 
 /// Apply staged changes to the state and tell subscribers. Within one batch a retraction and an
@@ -934,6 +982,17 @@ fn publish(st: &mut SharedState, deltas: Vec<Delta>) {
                     d.analysis_keys.0.clear();
                 }
                 st.notify(&dossier, Update::Offences);
+            }
+            Delta::Summary(dossier, summary, diff) => {
+                let d = st.dossiers.entry(dossier.clone()).or_default();
+                if diff > 0 {
+                    d.summary = Some(Summary::clone(&summary));
+                    d.analysis_keys.2 = summary.key().to_string();
+                } else if d.analysis_keys.2 == summary.key() {
+                    d.summary = None;
+                    d.analysis_keys.2.clear();
+                }
+                st.notify(&dossier, Update::Summary);
             }
             Delta::Answers(dossier, answers, diff) => {
                 let d = st.dossiers.entry(dossier.clone()).or_default();

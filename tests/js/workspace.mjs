@@ -269,7 +269,24 @@ async function dump ([token]) {
   return { annotations: Object.keys(s.annotations) }
 }
 
-const modes = { converge, offline, correction, negative, stream, dump }
+/** The synthesis as a fresh client receives it: each block's node name, text and citation marks. */
+async function draft ([token]) {
+  const c = connect(token)
+  await synced(c)
+  const blocks = c.synthesis.toArray().map((el) => {
+    const text = el.get(0)
+    const delta = text ? text.toDelta() : []
+    return {
+      node: el.nodeName,
+      text: delta.map((d) => d.insert).join(''),
+      citations: delta.filter((d) => d.attributes && d.attributes.citation).map((d) => ({ run: d.insert, ...d.attributes.citation }))
+    }
+  })
+  close(c)
+  return { blocks }
+}
+
+const modes = { converge, offline, correction, negative, stream, dump, draft }
 const run = modes[mode]
 if (!run) {
   console.error(`unknown mode ${mode}`)

@@ -240,6 +240,10 @@ impl RoomTask {
         };
         let mut task = RoomTask { hub, dossier, room, conns: HashMap::new(), last_seq, since_snapshot };
         tracing::debug!(dossier = task.dossier, "room opened");
+        let mut synthesis_offered = false;
+        if task.offer_draft(&mut synthesis_offered).await.is_err() {
+            return task.fail();
+        }
 
         // Corrections logged but never recorded (the server stopped in between): record them now.
         let pending = task.room.unacknowledged_corrections();
@@ -270,6 +274,11 @@ impl RoomTask {
             if task.handle_batch(batch).await.is_err() {
                 return task.fail();
             }
+            // The engine's draft may have appeared since the room opened (documents uploaded
+            // while users are in it): offered at the next activity, once.
+            if !closing && task.offer_draft(&mut synthesis_offered).await.is_err() {
+                return task.fail();
+            }
             if closing {
                 task.hub.rooms.lock().expect("rooms lock").remove(&task.dossier);
                 tracing::info!(dossier = task.dossier, "room closed: dossier deleted");
@@ -293,6 +302,20 @@ impl RoomTask {
                     }
                 }
             }
+        }
+    }
+
+    /// Initialise the synthesis with the engine's draft résumé des faits, once per room (the
+    /// room itself refuses when it was ever initialised or is not empty).
+    async fn offer_draft(&mut self, offered: &mut bool) -> Result<(), ()> {
+        if *offered {
+            return Ok(());
+        }
+        let Some(blocks) = self.hub.sink.draft_synthesis(&self.dossier) else { return Ok(()) };
+        *offered = true;
+        match self.room.initialize_synthesis_blocks(&blocks) {
+            Some(effects) => self.flush(effects).await.map(|_| ()),
+            None => Ok(()),
         }
     }
 

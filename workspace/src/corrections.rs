@@ -16,6 +16,12 @@ use crate::room::ObservedCorrection;
 pub trait CorrectionSink: Send + Sync {
     /// Durably record `correction` made in `dossier`.
     fn record(&self, dossier: &str, correction: &Correction) -> Result<()>;
+
+    /// The engine's draft résumé des faits of `dossier`, when there is one, to initialise the
+    /// room's synthesis with (once).
+    fn draft_synthesis(&self, _dossier: &str) -> Option<Vec<crate::room::DraftBlock>> {
+        None
+    }
 }
 
 /// Record every observed correction; returns (id, outcome) pairs for

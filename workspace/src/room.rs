@@ -476,8 +476,10 @@ impl Room {
                 }
                 let text = element.push_back(txn, XmlTextPrelim::new(block.text.as_str()));
                 for c in &block.citations {
+                    // Text typed after a mark inherits it: the separator says it has none.
                     let end = text.len(txn);
-                    text.insert(txn, end, " ");
+                    let plain: yrs::types::Attrs = HashMap::from([(Arc::<str>::from("citation"), Any::Null)]);
+                    text.insert_with_attributes(txn, end, " ", plain);
                     let mark = Any::from(HashMap::from([
                         ("document".to_string(), Any::from(c.document.as_str())),
                         ("page".to_string(), Any::from(f64::from(c.page))),
