@@ -209,3 +209,37 @@ fn corrected_passage_is_found_by_new_text_only() {
     let after = index.search(&Query { text: word.into(), limit: 1000, ..Default::default() }).unwrap();
     assert!(after.iter().all(|h| h.passage != old.id && h.passage != fixed.id), "old text still found");
 }
+
+/// Through the engine: an OCR fix keeps the passage's id and changes its text; the index brought
+/// to the engine's current text finds the passage by its new words and no longer by the old.
+#[test]
+fn an_ocr_fix_made_in_the_engine_reaches_the_index() {
+    use ap_engine::{Change, Correction, Engine, EngineOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineOptions::default()).unwrap();
+    let pdf = std::fs::read(ap_tests::project_root().join("datasets/sample/D000001/procedure_partie1.pdf")).unwrap();
+    engine.add_document("d", "p1", "procedure_partie1.pdf", &pdf).unwrap();
+    engine.sync().unwrap();
+    let index = Index::new().unwrap();
+    index.sync_with(&engine.dossier_text("d").unwrap()).unwrap();
+    let text = engine.dossier_text("d").unwrap();
+    let old = text.sentences().find(|p| p.text.contains("frappé")).expect("a sentence about the blows").clone();
+    assert!(index.search(&Query::new("frappé")).unwrap().iter().any(|h| h.passage == old.id));
+
+    let fixed = old.text.replace("frappé", "bousculé");
+    let fix = Correction {
+        id: "fix-1".into(),
+        author: "substitut.a".into(),
+        time: "2026-11-30T10:00:00Z".into(),
+        change: Change::OcrFix { passage: old.id.clone(), text: fixed.clone() },
+    };
+    engine.correct("d", fix).unwrap();
+    engine.sync().unwrap();
+    let text = engine.dossier_text("d").unwrap();
+    assert_eq!(text.passage(&old.id).map(|p| p.text.as_str()), Some(fixed.as_str()), "same id, new text");
+    index.sync_with(&text).unwrap();
+    let hits = index.search(&Query::new("bousculé")).unwrap();
+    assert!(hits.iter().any(|h| h.passage == old.id), "found by its new text");
+    let hits = index.search(&Query { text: "frappé".into(), limit: 1000, ..Default::default() }).unwrap();
+    assert!(hits.iter().all(|h| h.passage != old.id), "no longer found by its old text");
+}

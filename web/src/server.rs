@@ -49,7 +49,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/ws/{dossier}", get(workspace_socket))
         .merge(crate::api::router())
-        .route("/api/dossiers/{dossier}/ask", axum::routing::post(crate::ask_http::ask))
         // Unknown API paths get a JSON 404, not the web application.
         .route("/api/{*rest}", axum::routing::any(|| async { AppError { status: StatusCode::NOT_FOUND, message: "adresse d'API inconnue".into() } }))
         .fallback_service(ui)

@@ -390,12 +390,19 @@ impl Index {
         for id in &stale {
             self.remove(id)?;
         }
-        let mut added = 0;
-        for passage in &dossier.passages {
-            if !self.contains(&passage.id) {
-                self.upsert_in(dossier, passage)?;
-                added += 1;
-            }
+        // A passage fixed by an OCR correction keeps its id with a new text: re-indexed too.
+        let changed: Vec<&Passage> = {
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            dossier
+                .passages
+                .iter()
+                .map(|p| &**p)
+                .filter(|p| entries.get(&p.id).is_none_or(|e| e.passage.text != p.text))
+                .collect()
+        };
+        let added = changed.len();
+        for passage in changed {
+            self.upsert_in(dossier, passage)?;
         }
         Ok((added, stale.len()))
     }

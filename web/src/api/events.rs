@@ -28,7 +28,7 @@ fn batch_events(engine: &ap_engine::Engine, dossier: &str, batch: Vec<ap_engine:
     use ap_engine::Update;
     let mut events = Vec::new();
     let (mut added, mut removed) = (Vec::new(), Vec::new());
-    let (mut offences, mut answers) = (false, false);
+    let (mut offences, mut answers, mut summary) = (false, false, false);
     for update in batch {
         match update {
             Update::PageText { document, page, diff } => {
@@ -46,9 +46,7 @@ fn batch_events(engine: &ap_engine::Engine, dossier: &str, batch: Vec<ap_engine:
             Update::Piece { .. } => {} // through `progress`
             Update::Offences => offences = true,
             Update::Answers => answers = true,
-            // Variants the engine gains later (the draft summary): not forwarded yet.
-            #[allow(unreachable_patterns)]
-            _ => {}
+            Update::Summary => summary = true,
         }
     }
     if !added.is_empty() || !removed.is_empty() {
@@ -70,6 +68,9 @@ fn batch_events(engine: &ap_engine::Engine, dossier: &str, batch: Vec<ap_engine:
                 events.push(event("answers", &a));
             }
         }
+    }
+    if summary && let Some(Some(draft)) = engine.with_dossier(dossier, |d| d.summary.as_ref().map(serde_json::to_value)) {
+        events.push(event("summary", &draft.unwrap_or_default()));
     }
     let progress = serde_json::to_value(engine.progress(dossier)).unwrap_or_default();
     events.push(event("progress", &progress));

@@ -45,10 +45,16 @@ pub async fn answers(State(state): State<Arc<AppState>>, member: Member) -> Resp
     }
 }
 
-/// `GET /api/dossiers/{dossier}/summary`: the draft résumé des faits. The engine does not
-/// compute it yet (its operator has not landed): no sections until it does.
-pub async fn summary(_member: Member) -> Response {
-    Json(serde_json::json!({ "sections": [] })).into_response()
+/// `GET /api/dossiers/{dossier}/summary`: the draft résumé des faits, every sentence cited
+/// (`{sections: []}` until the dossier has text).
+pub async fn summary(State(state): State<Arc<AppState>>, member: Member) -> Response {
+    let engine = state.engine.clone();
+    match blocking(move || engine.with_dossier(&member.dossier, |d| serde_json::to_value(d.summary.clone().unwrap_or_default()))).await {
+        Ok(Some(Ok(v))) => Json(v).into_response(),
+        Ok(None) => Json(serde_json::json!({ "sections": [] })).into_response(),
+        Ok(Some(Err(e))) => AppError::unavailable(e).into_response(),
+        Err(r) => r,
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
