@@ -356,6 +356,17 @@ fn uploads_are_limited_and_typed_and_results_come_back_through_the_api() {
     let missing = call(&client, Method::GET, &format!("{url}/pages/99/text"), Some(&alice)).send().unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.text().unwrap().contains("page 99"));
+    // The page as a picture: a PNG of the page's proportions at the asked resolution.
+    let png = call(&client, Method::GET, &format!("{url}/pages/1/image.png?dpi=72"), Some(&alice)).send().unwrap();
+    assert_eq!(png.status(), 200);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let png = png.bytes().unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (pw, ph) = (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()));
+    assert!((f64::from(pw) - w).abs() <= 2.0 && (f64::from(ph) - h).abs() <= 2.0, "{pw}×{ph} for a {w}×{h} pt page at 72 dpi");
+    let missing = call(&client, Method::GET, &format!("{url}/pages/99/image.png"), Some(&alice)).send().unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().unwrap().contains("page(s)"));
 }
 
 #[test]

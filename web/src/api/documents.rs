@@ -323,3 +323,59 @@ mod tests {
         assert_eq!(megabytes(1000), "1 Ko");
     }
 }
+
+/// Resolution of page pictures: `?dpi=N`, 36 to 200, 100 by default.
+#[derive(Debug, serde::Deserialize)]
+pub struct PictureQuery {
+    #[serde(default)]
+    dpi: Option<u32>,
+}
+
+/// `GET …/documents/{document}/pages/{page}/image.png`: the page as a picture (PNG), drawn by
+/// pdfium from the consultable PDF (a scan as scanned, a native page as printed), for thumbnails
+/// and readers that do not run pdf.js.
+pub async fn page_image(
+    State(state): State<Arc<AppState>>,
+    member: Member,
+    Path(params): Path<std::collections::HashMap<String, String>>,
+    axum::extract::Query(query): axum::extract::Query<PictureQuery>,
+) -> Response {
+    let document = params.get("document").cloned().unwrap_or_default();
+    let Some(page) = params.get("page").and_then(|p| p.parse::<u32>().ok()).filter(|p| *p >= 1) else {
+        return refuse(StatusCode::BAD_REQUEST, "numéro de page invalide");
+    };
+    let dpi = query.dpi.unwrap_or(100).clamp(36, 200);
+    let (engine, native) = (state.engine.clone(), state.native.clone());
+    let (d, doc) = (member.dossier.clone(), document.clone());
+    let rendered = blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
+        let pdf = crate::text_cmd::searchable_pdf(&engine, &native, &d, &doc).map_err(|e| (StatusCode::NOT_FOUND, format!("{e:#}")))?;
+        let pdfium = native.pdfium().map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        let file = pdfium
+            .load_pdf_from_byte_slice(&pdf, None)
+            .map_err(|_| (StatusCode::UNPROCESSABLE_ENTITY, "le document ne peut pas être affiché".to_string()))?;
+        let pages = file.pages();
+        if i64::from(page) > i64::from(pages.len()) {
+            return Err((StatusCode::NOT_FOUND, format!("le document « {doc} » n'a que {} page(s)", pages.len())));
+        }
+        let p = pages.get((page - 1) as pdfium_render::prelude::PdfPageIndex).map_err(|_| (StatusCode::NOT_FOUND, "page illisible".to_string()))?;
+        let config = pdfium_render::prelude::PdfRenderConfig::new().scale_page_by_factor(dpi as f32 / 72.0);
+        let picture = p
+            .render_with_config(&config)
+            .and_then(|b| b.as_image())
+            .map_err(|_| (StatusCode::UNPROCESSABLE_ENTITY, "la page ne peut pas être dessinée".to_string()))?;
+        let mut png = Vec::new();
+        picture
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        Ok(png)
+    })
+    .await;
+    match rendered {
+        Ok(Ok(png)) => {
+            audit(&state, &member.login, "téléchargement", Some(&member.dossier), Some(&format!("{document} p. {page} (image)"))).await;
+            ([(header::CONTENT_TYPE, "image/png")], png).into_response()
+        }
+        Ok(Err((status, message))) => refuse(status, message),
+        Err(r) => r,
+    }
+}

@@ -121,6 +121,7 @@ fn api() -> Api {
         .route(Method::GET, "/api/dossiers/{dossier}/documents/{document}/original.pdf", Membre, "Le fichier déposé, tel quel", documents::original)
         .route(Method::GET, "/api/dossiers/{dossier}/documents/{document}/consultable.pdf", Membre, "Le document avec la couche texte de l'OCR", documents::consultable)
         .route(Method::GET, "/api/dossiers/{dossier}/documents/{document}/pages/{page}/text", Membre, "Les mots d'une page avec leurs boîtes", documents::page_text)
+        .route(Method::GET, "/api/dossiers/{dossier}/documents/{document}/pages/{page}/image.png", Membre, "Une page en image PNG (?dpi=36 à 200)", documents::page_image)
         .route(Method::GET, "/api/dossiers/{dossier}/offences", Membre, "Les infractions détectées", review::offences)
         .route(Method::POST, "/api/dossiers/{dossier}/offences", Redacteur, "Ajouter une infraction manquée", review::add_offence)
         .route(Method::POST, "/api/dossiers/{dossier}/offences/{category}/{action}", Redacteur, "Confirmer (confirm) ou écarter (reject) une infraction", review::judge_offence)
