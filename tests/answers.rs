@@ -7,34 +7,16 @@
 //! `AP_ANSWERS_CORPUS=DIR` scores an existing corpus folder instead (no thresholds), and
 //! `AP_ANSWERS_VERBOSE=1` prints every wrong answer with the gold evidence: a development aid.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::path::Path;
 
-use ap_datasets::gold::{Gold, Status};
-use ap_datasets::score::{ScoredAnswer, ScoredCitation, Totals, score_dossier};
+use ap_datasets::gold::Gold;
+use ap_datasets::score::{ScoredAnswer, Totals, score_dossier};
 use ap_operators::answer::{Answer, AnswerStatus, answer_for_categories, answer_questions};
 use ap_operators::domain::Domain;
 use ap_operators::dossier::DossierText;
 use ap_operators::input::{IngestOptions, Ingestor};
 use ap_operators::native::NativeLibs;
-use ap_tests::{binary, run_with_timeout};
 
-fn generate(out: &Path, args: &[&str]) {
-    let (status, _, stderr) = run_with_timeout(
-        Command::new(binary()).args(["corpus", "generate", "--out"]).arg(out).args(args),
-        Duration::from_secs(300),
-    )
-    .expect("corpus generate runs");
-    assert!(status.success(), "corpus generate failed: {stderr}");
-}
-
-fn dossiers(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("gold.json").is_file()).collect();
-    v.sort();
-    v
-}
 
 fn read(dir: &Path) -> (Gold, DossierText) {
     let gold: Gold = serde_json::from_slice(&std::fs::read(dir.join("gold.json")).unwrap()).unwrap();
@@ -52,29 +34,14 @@ fn read(dir: &Path) -> (Gold, DossierText) {
 }
 
 pub fn scored(a: &Answer) -> ScoredAnswer {
-    let status = match a.status {
-        AnswerStatus::Found => Status::Found,
-        AnswerStatus::NotFound => Status::NotFound,
-        AnswerStatus::Conflicting => Status::Conflicting,
-    };
-    ScoredAnswer {
-        question: a.question.clone(),
-        status,
-        value: a.value.clone(),
-        citations: a
-            .citations
-            .iter()
-            .map(|c| ScoredCitation { document: c.document.clone(), page: c.page as usize, boxes: c.boxes.iter().map(|b| b.to_array()).collect() })
-            .collect(),
-        versions: a.versions.iter().map(|v| v.value.clone()).collect(),
-    }
+    ScoredAnswer::from(a)
 }
 
 /// Scores with the gold offences, and with the offences the operators detect.
 fn evaluate(dir: &Path, verbose: bool) -> (Totals, Totals) {
     let mut totals = Totals::default();
     let mut detected = Totals::default();
-    for d in dossiers(dir) {
+    for d in ap_tests::dossier_dirs(dir) {
         let (gold, text) = read(&d);
         let cats: Vec<&str> = gold.offences.iter().map(|o| o.category.as_str()).collect();
         let answers = answer_for_categories(&text, &cats, Domain::get());
@@ -151,12 +118,12 @@ fn answers_on_held_out_dossiers() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let native = tmp.path().join("native");
-    generate(&native, &["--count", "12", "--seed", "9002", "--pages", "5..14", "--scanned", "0"]);
+    ap_tests::corpus_generate(&native, &["--count", "12", "--seed", "9002", "--pages", "5..14", "--scanned", "0"]);
     let (t, d) = evaluate(&native, verbose);
     check("native (seed 9002, 12 dossiers)", &t);
     eprintln!("== answers with detected offences, native ==\n{}", d.report());
     let scanned = tmp.path().join("scanned");
-    generate(&scanned, &["--count", "3", "--seed", "9003", "--pages", "5..8", "--scanned", "1"]);
+    ap_tests::corpus_generate(&scanned, &["--count", "3", "--seed", "9003", "--pages", "5..8", "--scanned", "1"]);
     let (t, d) = evaluate(&scanned, verbose);
     check("scanned (seed 9003, 3 dossiers)", &t);
     eprintln!("== answers with detected offences, scanned ==\n{}", d.report());

@@ -4,7 +4,7 @@
 //! the same seed giving the same bytes, and the committed sample being what the generator
 //! writes today.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -12,24 +12,6 @@ use ap_tests::{binary, project_root, run_with_timeout};
 use pdfium_render::prelude::*;
 use serde_json::Value;
 
-fn generate(out: &Path, args: &[&str]) {
-    let (status, _, stderr) = run_with_timeout(
-        Command::new(binary()).args(["corpus", "generate", "--out"]).arg(out).args(args),
-        Duration::from_secs(300),
-    )
-    .expect("corpus generate runs");
-    assert!(status.success(), "corpus generate failed: {stderr}");
-}
-
-fn dossiers(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("gold.json").is_file())
-        .collect();
-    v.sort();
-    v
-}
 
 fn pdfium() -> &'static Pdfium {
     ap_operators::native::NativeLibs::default().pdfium().expect("pdfium (make setup)")
@@ -139,8 +121,8 @@ fn check_dossier(dir: &Path) -> (usize, usize) {
 #[test]
 fn gold_quotes_are_verbatim_on_their_page_and_inside_their_box() {
     let out = tempfile::tempdir().unwrap();
-    generate(out.path(), &["--count", "6", "--seed", "11", "--pages", "3..14", "--scanned", "0.3"]);
-    let ds = dossiers(out.path());
+    ap_tests::corpus_generate(out.path(), &["--count", "6", "--seed", "11", "--pages", "3..14", "--scanned", "0.3"]);
+    let ds = ap_tests::dossier_dirs(out.path());
     assert_eq!(ds.len(), 6);
     let (mut quotes, mut scanned) = (0, 0);
     for d in &ds {
@@ -156,11 +138,11 @@ fn gold_quotes_are_verbatim_on_their_page_and_inside_their_box() {
 fn the_same_seed_gives_byte_identical_files() {
     let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let args = ["--count", "3", "--seed", "5", "--pages", "3..8", "--scanned", "0.3"];
-    generate(a.path(), &args);
-    generate(b.path(), &args);
-    generate(c.path(), &["--count", "3", "--seed", "6", "--pages", "3..8", "--scanned", "0.3"]);
+    ap_tests::corpus_generate(a.path(), &args);
+    ap_tests::corpus_generate(b.path(), &args);
+    ap_tests::corpus_generate(c.path(), &["--count", "3", "--seed", "6", "--pages", "3..8", "--scanned", "0.3"]);
     let mut files = 0;
-    for d in dossiers(a.path()) {
+    for d in ap_tests::dossier_dirs(a.path()) {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
             let rel = path.strip_prefix(a.path()).unwrap();
@@ -170,7 +152,7 @@ fn the_same_seed_gives_byte_identical_files() {
         }
     }
     assert!(files >= 6);
-    let first = |dir: &Path| std::fs::read(dossiers(dir)[0].join("gold.json")).unwrap();
+    let first = |dir: &Path| std::fs::read(ap_tests::dossier_dirs(dir)[0].join("gold.json")).unwrap();
     assert!(first(a.path()) != first(c.path()), "another seed gives the same dossier");
 }
 
@@ -182,8 +164,8 @@ fn the_committed_sample_is_what_the_generator_writes() {
         run_with_timeout(Command::new(binary()).args(["corpus", "sample", "--out"]).arg(out.path()), Duration::from_secs(300))
             .unwrap();
     assert!(status.success(), "{stderr}");
-    let committed = dossiers(&sample);
-    assert_eq!(committed.len(), dossiers(out.path()).len());
+    let committed = ap_tests::dossier_dirs(&sample);
+    assert_eq!(committed.len(), ap_tests::dossier_dirs(out.path()).len());
     let mut modes = std::collections::BTreeSet::new();
     let mut rotations = std::collections::BTreeSet::new();
     for d in &committed {

@@ -69,34 +69,16 @@ pub fn held_out() -> &'static [HeldOut] {
 
 /// Held-out dossier `i`, generated in process and read back with pdfium: (gold, text).
 pub fn read_held_out(i: u64) -> (Value, DossierText) {
-    {
-        let params = ap_datasets::generate::Params {
-            seed: HELD_OUT_SEED,
-            count: HELD_OUT_COUNT,
-            pages: (5, 10),
-            scanned: 0.0,
-            forced_scans: None,
-        };
-        let pdfium = NativeLibs::default().pdfium().expect("pdfium (make setup)");
-        let ingestor = Ingestor::new(pdfium, IngestOptions::default());
-        {
-            {
-                let d = ap_datasets::generate::dossier(&params, i).unwrap();
-                let gold = serde_json::to_value(&d.gold).unwrap();
-                let documents: Vec<_> = gold["documents"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|doc| {
-                        let file = doc["file"].as_str().unwrap();
-                        let bytes = &d.files.iter().find(|(n, _)| n == file).unwrap().1;
-                        ingestor.ingest_file(doc["id"].as_str().unwrap(), file, bytes).unwrap()
-                    })
-                    .collect();
-                (gold, DossierText::from_documents(&documents))
-            }
-        }
-    }
+    let params = ap_datasets::generate::Params {
+        seed: HELD_OUT_SEED,
+        count: HELD_OUT_COUNT,
+        pages: (5, 10),
+        scanned: 0.0,
+        forced_scans: None,
+    };
+    let ingestor = Ingestor::new(NativeLibs::default().pdfium().expect("pdfium (make setup)"), IngestOptions::default());
+    let d = ap_datasets::generate::dossier(&params, i).unwrap();
+    (serde_json::to_value(&d.gold).unwrap(), d.text(&ingestor).unwrap())
 }
 
 struct HeldOutText {

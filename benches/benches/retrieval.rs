@@ -31,20 +31,8 @@ fn paraphrases() -> BTreeMap<String, Vec<String>> {
 /// Generate and read dossier `i` of `params`: (gold, text).
 fn read(params: &Params, i: u64) -> (serde_json::Value, DossierText) {
     let d = dossier(params, i).unwrap();
-    let gold = serde_json::to_value(&d.gold).unwrap();
-    let pdfium = NativeLibs::default().pdfium().unwrap();
-    let ingestor = Ingestor::new(pdfium, IngestOptions::default());
-    let docs: Vec<_> = gold["documents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|doc| {
-            let file = doc["file"].as_str().unwrap();
-            let bytes = &d.files.iter().find(|(n, _)| n == file).unwrap().1;
-            ingestor.ingest_file(doc["id"].as_str().unwrap(), file, bytes).unwrap()
-        })
-        .collect();
-    (gold, DossierText::from_documents(&docs))
+    let ingestor = Ingestor::new(NativeLibs::default().pdfium().unwrap(), IngestOptions::default());
+    (serde_json::to_value(&d.gold).unwrap(), d.text(&ingestor).unwrap())
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -79,6 +79,19 @@ pub struct Dossier {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
+impl Dossier {
+    /// Read the dossier's files (in gold document order, under their gold ids) into the text the
+    /// dossier-level operators read.
+    pub fn text(&self, ingestor: &ap_operators::input::Ingestor<'_>) -> ap_operators::Result<ap_operators::dossier::DossierText> {
+        let mut documents = Vec::new();
+        for doc in &self.gold.documents {
+            let bytes = self.files.iter().find(|(name, _)| *name == doc.file).map_or(&[][..], |(_, b)| b.as_slice());
+            documents.push(ingestor.ingest_file(&doc.id, &doc.file, bytes)?);
+        }
+        Ok(ap_operators::dossier::DossierText::from_documents(&documents))
+    }
+}
+
 /// A piece once typeset.
 struct Laid {
     draft: Draft,

@@ -53,6 +53,27 @@ pub struct ScoredAnswer {
     pub versions: Vec<serde_json::Value>,
 }
 
+impl From<&ap_operators::answer::Answer> for ScoredAnswer {
+    fn from(a: &ap_operators::answer::Answer) -> Self {
+        use ap_operators::answer::AnswerStatus;
+        ScoredAnswer {
+            question: a.question.clone(),
+            status: match a.status {
+                AnswerStatus::Found => Status::Found,
+                AnswerStatus::NotFound => Status::NotFound,
+                AnswerStatus::Conflicting => Status::Conflicting,
+            },
+            value: a.value.clone(),
+            citations: a
+                .citations
+                .iter()
+                .map(|c| ScoredCitation { document: c.document.clone(), page: c.page as usize, boxes: c.boxes.iter().map(|b| b.to_array()).collect() })
+                .collect(),
+            versions: a.versions.iter().map(|v| v.value.clone()).collect(),
+        }
+    }
+}
+
 /// Offence counts of one category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {

@@ -205,3 +205,21 @@ pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
     }
     lines
 }
+
+/// Run `assistant-parquet corpus generate --out OUT ARGS…` (five minutes at most).
+pub fn corpus_generate(out: &Path, args: &[&str]) {
+    let (status, _, stderr) = run_with_timeout(
+        Command::new(binary()).args(["corpus", "generate", "--out"]).arg(out).args(args),
+        Duration::from_secs(300),
+    )
+    .expect("corpus generate runs");
+    assert!(status.success(), "corpus generate failed: {stderr}");
+}
+
+/// The dossier folders (those with a `gold.json`) of a corpus, sorted.
+pub fn dossier_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("gold.json").is_file()).collect();
+    v.sort();
+    v
+}

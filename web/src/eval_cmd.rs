@@ -20,11 +20,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use ap_datasets::gold::{Gold, Mode, Status};
-use ap_datasets::score::{ScoredAnswer, ScoredCitation, score_dossier};
+use ap_datasets::score::{ScoredAnswer, score_dossier};
 use ap_export::arrow::array::{Array, BooleanArray, StringArray};
 use ap_export::arrow::datatypes::{DataType, Field, Schema};
 use ap_export::TableWriter;
-use ap_operators::answer::{AnswerStatus, answer_questions};
+use ap_operators::answer::answer_questions;
 use ap_operators::domain::Domain;
 use ap_operators::dossier::DossierText;
 use ap_operators::input::{IngestOptions, Ingestor};
@@ -198,24 +198,7 @@ fn eval_dossier(ingestor: &Ingestor<'_>, dir: &Path) -> Result<(Vec<Item>, (u32,
     let answers = answer_questions(&text, &offences, domain);
     let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
 
-    let scored: Vec<ScoredAnswer> = answers
-        .iter()
-        .map(|a| ScoredAnswer {
-            question: a.question.clone(),
-            status: match a.status {
-                AnswerStatus::Found => Status::Found,
-                AnswerStatus::NotFound => Status::NotFound,
-                AnswerStatus::Conflicting => Status::Conflicting,
-            },
-            value: a.value.clone(),
-            citations: a
-                .citations
-                .iter()
-                .map(|c| ScoredCitation { document: c.document.clone(), page: c.page as usize, boxes: c.boxes.iter().map(|b| b.to_array()).collect() })
-                .collect(),
-            versions: a.versions.iter().map(|v| v.value.clone()).collect(),
-        })
-        .collect();
+    let scored: Vec<ScoredAnswer> = answers.iter().map(ScoredAnswer::from).collect();
     let categories: Vec<String> = offences.iter().map(|o| o.category.clone()).collect();
     let score = score_dossier(&gold, &categories, &scored);
 

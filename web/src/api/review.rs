@@ -20,41 +20,40 @@ use super::{Member, Writer, audit, blocking, refuse};
 use crate::error::AppError;
 use crate::server::AppState;
 
+/// A part of a dossier's engine state as JSON (`empty` for a dossier the engine does not know).
+async fn state_json(
+    state: &Arc<AppState>,
+    dossier: String,
+    empty: serde_json::Value,
+    read: impl FnOnce(&ap_engine::DossierState) -> serde_json::Result<serde_json::Value> + Send + 'static,
+) -> Response {
+    let engine = state.engine.clone();
+    match blocking(move || engine.with_dossier(&dossier, read)).await {
+        Ok(Some(Ok(v))) => Json(v).into_response(),
+        Ok(None) => Json(empty).into_response(),
+        Ok(Some(Err(e))) => AppError::unavailable(e).into_response(),
+        Err(r) => r,
+    }
+}
+
 /// `GET /api/dossiers/{dossier}/offences`: the offences of the engine state, detected or
 /// added, each with the review that holds (`review: null` while nobody reviewed it; a rejected
 /// offence stays listed with `review.kind = "rejected"`).
 pub async fn offences(State(state): State<Arc<AppState>>, member: Member) -> Response {
-    let engine = state.engine.clone();
-    match blocking(move || engine.with_dossier(&member.dossier, |d| serde_json::to_value(&d.offences))).await {
-        Ok(Some(Ok(v))) => Json(v).into_response(),
-        Ok(None) => Json(serde_json::json!([])).into_response(),
-        Ok(Some(Err(e))) => AppError::unavailable(e).into_response(),
-        Err(r) => r,
-    }
+    state_json(&state, member.dossier, serde_json::json!([]), |d| serde_json::to_value(&d.offences)).await
 }
 
 /// `GET /api/dossiers/{dossier}/answers`: the answers of the engine state, each with its
 /// review (an edited answer shows the user's text and keeps the machine's as `machine`).
 pub async fn answers(State(state): State<Arc<AppState>>, member: Member) -> Response {
-    let engine = state.engine.clone();
-    match blocking(move || engine.with_dossier(&member.dossier, |d| serde_json::to_value(&d.answers))).await {
-        Ok(Some(Ok(v))) => Json(v).into_response(),
-        Ok(None) => Json(serde_json::json!([])).into_response(),
-        Ok(Some(Err(e))) => AppError::unavailable(e).into_response(),
-        Err(r) => r,
-    }
+    state_json(&state, member.dossier, serde_json::json!([]), |d| serde_json::to_value(&d.answers)).await
 }
 
 /// `GET /api/dossiers/{dossier}/summary`: the draft résumé des faits, every sentence cited
 /// (`{sections: []}` until the dossier has text).
 pub async fn summary(State(state): State<Arc<AppState>>, member: Member) -> Response {
-    let engine = state.engine.clone();
-    match blocking(move || engine.with_dossier(&member.dossier, |d| serde_json::to_value(d.summary.clone().unwrap_or_default()))).await {
-        Ok(Some(Ok(v))) => Json(v).into_response(),
-        Ok(None) => Json(serde_json::json!({ "sections": [] })).into_response(),
-        Ok(Some(Err(e))) => AppError::unavailable(e).into_response(),
-        Err(r) => r,
-    }
+    let empty = serde_json::json!({ "sections": [] });
+    state_json(&state, member.dossier, empty, |d| serde_json::to_value(d.summary.clone().unwrap_or_default())).await
 }
 
 #[derive(Debug, Default, Deserialize)]
