@@ -91,6 +91,14 @@ pub async fn serve(settings: Settings) -> Result<()> {
     tracing::info!(%local, data_dir = %settings.data_dir.display(), "server started");
 
     let app = router(Arc::new(AppState { settings, native, hub, access, engine, accounts }));
+    // TCP_NODELAY on every accepted connection (axum 0.8 leaves Nagle on): the workspace sends
+    // small WebSocket frames back to back, and Nagle would hold each one until the client's
+    // delayed ACK (up to 40 ms) — that was the fan-out p99 of the load bench.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "TCP_NODELAY could not be set");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("server stopped");
     Ok(())
