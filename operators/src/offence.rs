@@ -17,9 +17,9 @@
 //! shouted at police officers are an outrage; drugs found on a driver's test are driving after
 //! drug use, not possession.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,10 @@ impl Folded {
                 }
             };
             match c {
+                _ if c.is_ascii() && c != '`' => {
+                    let mut buf = [0_u8; 1];
+                    push(c.to_ascii_lowercase().encode_utf8(&mut buf));
+                }
                 '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => push("'"),
                 'œ' | 'Œ' => push("oe"),
                 'æ' | 'Æ' => push("ae"),
@@ -335,7 +339,8 @@ fn negation_re() -> &'static Regex {
 
 // ── signals ─────────────────────────────────────────────────────────────────────────────────
 
-/// One signal found in one sentence.
+/// One signal found in one sentence (`passage` is filled in when the sentence's scan joins the
+/// dossier's).
 #[derive(Debug, Clone)]
 struct Hit {
     rule: &'static str,
@@ -350,7 +355,7 @@ struct Hit {
 
 /// What the sentences of a dossier say, beyond categories: numbers and circumstances used to
 /// choose articles and aggravations.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Facts {
     itt_days: Option<u32>,
     alcohol_mgl: Option<f64>,
@@ -448,14 +453,104 @@ fn static_category(id: &str) -> &'static str {
 }
 
 /// Read the signals of one sentence.
-fn scan_sentence(index: usize, passage: &Passage, kind: Option<PieceKind>, domain: &Domain, hits: &mut Vec<Hit>, facts: &mut Facts) {
-    if kind == Some(PieceKind::Casier) || kind == Some(PieceKind::Bordereau) {
-        return;
+impl Facts {
+    /// Add what a later sentence says, as if its sentence had been read after ours: the first ITT
+    /// stated counts, the lowest alcohol rate, the last age, and every circumstance.
+    fn merge(&mut self, later: &Facts) {
+        if self.itt_days.is_none() {
+            self.itt_days = later.itt_days;
+        }
+        let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        self.alcohol_mgl = min(self.alcohol_mgl, later.alcohol_mgl);
+        self.alcohol_gl = min(self.alcohol_gl, later.alcohol_gl);
+        for (cat, ids) in &later.aggravations {
+            self.aggravations.entry(cat).or_default().extend(ids.iter().copied());
+        }
+        for (cat, ids) in &later.cited {
+            self.cited.entry(cat).or_default().extend(ids.iter().cloned());
+        }
+        if later.victim_age.is_some() {
+            self.victim_age = later.victim_age;
+        }
+        self.resale |= later.resale;
+        self.conditional_threat |= later.conditional_threat;
+        self.repeated_threat |= later.repeated_threat;
+        self.outrage |= later.outrage;
+        self.rebellion |= later.rebellion;
     }
+}
+
+/// What one sentence says: its signals (with `passage` 0) and its facts. A pure function of the
+/// sentence's text and the kind of its piece, so [`Detector`] keeps it from one run to the next.
+#[derive(Debug, Default)]
+struct Scan {
+    hits: Vec<Hit>,
+    facts: Facts,
+}
+
+/// Offence detection that remembers each sentence's scan between runs.
+///
+/// The engine detects a dossier's offences again after every change of its text; with a
+/// `Detector` kept per dossier, a run after an OCR fix scans only the sentences whose text
+/// changed and combines the others' remembered signals. The memo holds the sentences of the
+/// last run only, so it never outgrows the dossier. The result is the same as [`detect`]'s.
+#[derive(Debug, Default)]
+pub struct Detector {
+    memo: HashMap<(Option<PieceKind>, Box<str>), Arc<Scan>>,
+    /// Sentences scanned (memo misses) since this detector was made.
+    scanned: u64,
+}
+
+impl Detector {
+    /// A detector with an empty memo.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sentences actually scanned (not found in the memo) since this detector was made.
+    pub fn scanned(&self) -> u64 {
+        self.scanned
+    }
+
+    /// Detect the offences of a dossier.
+    pub fn detect(&mut self, dossier: &DossierText, domain: &Domain) -> Vec<Offence> {
+        let mut previous = std::mem::take(&mut self.memo);
+        let mut hits = Vec::new();
+        let mut facts = Facts::default();
+        for (i, p) in dossier.passages.iter().enumerate() {
+            if p.kind != crate::passage::PassageKind::Sentence {
+                continue;
+            }
+            let kind = dossier.piece_of(p).map(|piece| piece.kind);
+            let key = (kind, Box::<str>::from(p.text.as_str()));
+            let scan = match previous.remove(&key).or_else(|| self.memo.get(&key).cloned()) {
+                Some(scan) => scan,
+                None => {
+                    self.scanned += 1;
+                    Arc::new(scan_sentence(p, kind, domain))
+                }
+            };
+            hits.extend(scan.hits.iter().map(|h| Hit { passage: i, ..h.clone() }));
+            facts.merge(&scan.facts);
+            self.memo.insert(key, scan);
+        }
+        offences_of(dossier, domain, &hits, &facts)
+    }
+}
+
+fn scan_sentence(passage: &Passage, kind: Option<PieceKind>, domain: &Domain) -> Scan {
+    let mut scan = Scan::default();
+    if kind == Some(PieceKind::Casier) || kind == Some(PieceKind::Bordereau) {
+        return scan;
+    }
+    let Scan { hits, facts } = &mut scan;
     let f = Folded::new(&passage.text);
     let text = f.text.as_str();
     if antecedent_re().is_match(text) {
-        return;
+        return scan;
     }
     let question = text.trim_end().ends_with('?');
     let provenance = provenance_re().is_match(text);
@@ -465,7 +560,7 @@ fn scan_sentence(index: usize, passage: &Passage, kind: Option<PieceKind>, domai
     let mut push = |rule: &'static str, category: &'static str, kind: Kind, weight: f32, r: Range<usize>| {
         let range = f.source(&r);
         if !range.is_empty() {
-            hits.push(Hit { rule, category, kind, weight, passage: index, range });
+            hits.push(Hit { rule, category, kind, weight, passage: 0, range });
         }
     };
 
@@ -514,6 +609,7 @@ fn scan_sentence(index: usize, passage: &Passage, kind: Option<PieceKind>, domai
     }
 
     read_facts(text, facts, police);
+    scan
 }
 
 /// Whether a negation opens the clause before `at`.
@@ -624,20 +720,15 @@ fn combine<'a>(hits: impl Iterator<Item = &'a Hit>) -> f32 {
     1.0 - best.values().fold(1.0, |acc, w| acc * (1.0 - w))
 }
 
-/// Detect the offences of a dossier.
+/// Detect the offences of a dossier (from scratch; [`Detector`] remembers sentences between runs).
 pub fn detect(dossier: &DossierText, domain: &Domain) -> Vec<Offence> {
-    let mut hits = Vec::new();
-    let mut facts = Facts::default();
-    for (i, p) in dossier.passages.iter().enumerate() {
-        if p.kind != crate::passage::PassageKind::Sentence {
-            continue;
-        }
-        let kind = dossier.piece_of(p).map(|piece| piece.kind);
-        scan_sentence(i, p, kind, domain, &mut hits, &mut facts);
-    }
+    Detector::new().detect(dossier, domain)
+}
 
+/// The offences that the signals of a dossier's sentences add up to.
+fn offences_of(dossier: &DossierText, domain: &Domain, hits: &[Hit], facts: &Facts) -> Vec<Offence> {
     let mut by_category: BTreeMap<&'static str, Vec<&Hit>> = BTreeMap::new();
-    for h in &hits {
+    for h in hits {
         by_category.entry(h.category).or_default().push(h);
     }
     // Violences: with the partner as victim, violences conjugales.
@@ -659,7 +750,7 @@ pub fn detect(dossier: &DossierText, domain: &Domain) -> Vec<Offence> {
         if confidence < THRESHOLD {
             continue;
         }
-        out.push(offence(dossier, domain, cat, cat_hits, confidence, &facts));
+        out.push(offence(dossier, domain, cat, cat_hits, confidence, facts));
     }
     out
 }
@@ -884,6 +975,32 @@ mod tests {
 
     fn one(page: &[&str]) -> Vec<String> {
         categories(&[page])
+    }
+
+    #[test]
+    fn a_detector_rescans_only_changed_sentences_and_agrees_with_a_fresh_run() {
+        let before: &[&[&str]] = &[
+            &["PLAINTE", "Il a donné des coups de poing à sa compagne devant les enfants.", "Le médecin retient une ITT de 5j."],
+            &["PROCÈS-VERBAL", "Le mis en cause reconnaît les faits.", "Il dit regretter son geste."],
+            &["CONSTATATIONS", "Aucune dégradation n'est constatée sur place."],
+        ];
+        let after: &[&[&str]] = &[
+            before[0],
+            &["PROCÈS-VERBAL", "Le mis en cause reconnaît les faits.", "Il a aussi dérobé le téléphone de sa compagne."],
+            before[2],
+        ];
+        let domain = Domain::get();
+        let mut detector = Detector::new();
+        assert_eq!(detector.detect(&dossier(before), domain), detect(&dossier(before), domain));
+        let first = detector.scanned();
+        assert!(first >= 4, "every sentence is scanned once: {first}");
+        let offences = detector.detect(&dossier(after), domain);
+        assert_eq!(offences, detect(&dossier(after), domain));
+        assert!(offences.iter().any(|o| o.category == "vol"), "the changed sentence is read: {offences:?}");
+        let rescanned = detector.scanned() - first;
+        assert!((1..=2).contains(&rescanned), "only the changed sentence is scanned again: {rescanned}");
+        // Back to the first text: the memo holds the last run only, so the old sentence is scanned again.
+        assert_eq!(detector.detect(&dossier(before), domain), detect(&dossier(before), domain));
     }
 
     #[test]

@@ -42,6 +42,7 @@ impl Norm {
                 plain_src.extend(std::iter::repeat_n((a, b), ch.len_utf8()));
             };
             match c {
+                _ if c.is_ascii() => push(c),
                 '\u{2019}' | '\u{2018}' => push('\''),
                 _ => {
                     for d in std::iter::once(c).nfd().filter(|d| !unicode_normalization::char::is_combining_mark(*d)) {
@@ -86,6 +87,9 @@ impl Norm {
 /// `s` without accents, typographic apostrophes made straight: the form every pattern is
 /// written against (see [`Norm`]).
 pub fn deaccent(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
     s.nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .map(|c| if c == '\u{2019}' || c == '\u{2018}' { '\'' } else { c })
