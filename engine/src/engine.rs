@@ -1,30 +1,49 @@
-//! The engine: one dataflow thread, a pool for expensive operators, a durable input log.
+//! The engine: timely workers (one thread by default, more threads or processes on demand), a
+//! pool for expensive operators, a durable input log.
 //!
 //! ```text
 //!  add_document / remove_document / correct ──► input log (fsync) ──► command channel
 //!                                                                        │
-//!             ┌──────────────────────── dataflow thread (timely worker) ◄┘
-//!             │  documents ⋈ extracted pages (by content hash) ──► page texts ──► state, subscribers
-//!             │  corrections ─────────────────────────────────────► state, subscribers
-//!             └─► memo miss: job to the extraction pool ──► memo ──► `extracted` input (later update)
+//!     ┌──────────────────────────────── worker 0 of process 0 (driver) ◄─┘
+//!     │  documents ⋈ extracted pages (by blob) ──► page texts ──► … ──► answers ──► state, subscribers
+//!     │  corrections ───────────────────────────────────────────────►     (every output exchanged
+//!     │                                                                    to worker 0 first)
+//!     └─► prepare (pool of process 0: text layer, OCR pages cut out and hashed)
+//!           └─► page jobs ──exchange by (dossier, document, page)──► worker k of process p
+//!                                       └─► OCR in p's pool (memo of p) ──► results ──exchange──► worker 0
+//!                                                                            └─► `extracted` input
 //! ```
 //!
-//! Expensive work never runs on the dataflow thread: a document whose text is not memoized is
-//! sent to the pool, and its pages come back as later updates of the `extracted` collection, so a
-//! slow document never blocks the others. Extracted pages are facts about a content hash: the join
-//! with the `documents` collection decides which of them are current, so retracting a document
-//! withdraws its pages downstream, and re-inserting it finds its text in the memo without
-//! re-running OCR. The same holds across restarts: the log is replayed, the memo is on disk.
+//! Expensive work never runs on a worker thread: a document whose text is not memoized is
+//! prepared in the pool (see [`crate::extract`]), its pages needing OCR are spread over every
+//! worker of every process through a side dataflow, recognised in each process's pool, and come
+//! back to worker 0 as later updates of the `extracted` collection, so a slow page never blocks the
+//! others. Extracted pages are facts about a content hash: the join with the `documents`
+//! collection decides which of them are current, so retracting a document withdraws its pages
+//! downstream, and re-inserting it finds its text in the memo without re-running OCR. The same
+//! holds across restarts: the log is replayed, the memo is on disk.
+//!
+//! **Workers and processes.** [`EngineOptions::workers`] timely worker threads per process;
+//! [`EngineOptions::cluster`] adds timely's cluster mode (`CommunicationConfig::Cluster`). Only
+//! process 0 holds the input log, the blobs and the queryable state: the engine's inputs enter at
+//! its worker 0 (the other workers' input handles are closed at once, so worker 0 alone drives the
+//! dataflow's time), and every output is exchanged to worker 0 before it is staged. The other
+//! processes are compute nodes ([`run_compute_node`]): they receive page jobs carrying the page's
+//! bytes (a one-page PDF or a PNG), read them with their own memo, and send the pages back. The
+//! per-document and per-dossier reduces run on whichever worker timely assigns their key to.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
+use differential_dataflow::AsCollection as _;
 use differential_dataflow::input::Input as _;
+use timely::dataflow::operators::{Exchange as _, Input as _, Inspect as _, Probe as _};
 use serde::{Deserialize, Serialize};
 
 use ap_operators::answer::{Answer, answer_questions};
@@ -36,17 +55,18 @@ use ap_operators::summary::{self, Summary};
 use ap_operators::passage::{self, Passage};
 use ap_operators::piece::{self, Piece};
 use ap_operators::searchable;
-use ap_operators::input::{IngestOptions, Ingestor};
+use ap_operators::input::IngestOptions;
 use ap_operators::native::NativeLibs;
 
 use crate::analysis::{ReviewedAnswer, ReviewedOffence, review_answers, review_offences};
+use crate::extract::{self, Job, PageDone, PageJob, Pool, PrepareDone};
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::{Correction, Error, Result};
 
-/// Name and version of the memoized extraction operator. Bump the version when extraction
-/// changes: old results are then ignored and recomputed.
-pub const EXTRACTION: (&str, u32) = ("extract_document", 1);
+/// Name and version of the extraction as a whole (recorded in exports). Version 2: per-page OCR
+/// memo ([`extract::PREPARE`] per document, [`extract::OCR_PAGE`] per page content hash).
+pub const EXTRACTION: (&str, u32) = ("extract_document", 2);
 
 /// Identifies a document within the engine.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -156,19 +176,24 @@ impl SharedState {
 
 enum Command {
     Input(Vec<(InputRecord, isize)>),
-    Extracted { blob: String, pages: Vec<Shared<Page>> },
-    /// A document could not be read; `message` is for the user.
-    Failed { blob: String, message: String },
+    /// A document was prepared (or could not be read) in the pool.
+    Prepared(PrepareDone),
+    /// A page job given to the pool of process 0 by worker 0 is done.
+    Done(PageDone),
     Sync(Sender<()>),
-    /// Stop the dataflow thread (its job sender then closes, which stops the pool).
+    /// Stop the workers (the other processes stop when worker 0 closes its inputs).
     Shutdown,
 }
 
 /// Counters of operator invocations, for tests and benches.
 #[derive(Debug, Default)]
 pub struct Counters {
-    /// Extraction jobs actually run (memo misses).
+    /// Documents prepared by this process (text layer read by pdfium; memo misses).
     pub extractions: std::sync::atomic::AtomicUsize,
+    /// Pages recognised by OCR in this process (per-page memo misses).
+    pub pages_ocr_run: std::sync::atomic::AtomicUsize,
+    /// OCR pages this process found in its memo.
+    pub pages_ocr_memo: std::sync::atomic::AtomicUsize,
     /// Records that flowed out of the page-text stage.
     pub page_text_records: std::sync::atomic::AtomicUsize,
     /// Documents segmented into passages and pieces (one per document change).
@@ -181,21 +206,73 @@ pub struct Counters {
     pub answerings: std::sync::atomic::AtomicUsize,
 }
 
+/// Timely's cluster mode: this process's place among several.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cluster {
+    /// Index of this process (0 holds the inputs and the state).
+    pub process: usize,
+    /// `host:port` of every process, in process order.
+    pub hosts: Vec<String>,
+}
+
 /// Options of the engine.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
-    /// Threads of the extraction pool (OCR inside a document is parallel too).
+    /// Threads of this process's extraction pool (page OCR runs there).
     pub extraction_threads: usize,
     /// Ingestion options (limits, OCR settings).
     pub ingest: IngestOptions,
     /// Where the native libraries are.
     pub native: NativeLibs,
+    /// Timely worker threads in this process.
+    pub workers: usize,
+    /// Several processes (timely's cluster mode); `None`: this process alone.
+    pub cluster: Option<Cluster>,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { extraction_threads: 1, ingest: IngestOptions::default(), native: NativeLibs::default() }
+        Self { extraction_threads: 1, ingest: IngestOptions::default(), native: NativeLibs::default(), workers: 1, cluster: None }
     }
+}
+
+impl EngineOptions {
+    fn timely_config(&self) -> timely::Config {
+        let threads = self.workers.max(1);
+        let communication = match &self.cluster {
+            Some(c) if c.hosts.len() > 1 => timely::CommunicationConfig::Cluster {
+                threads,
+                process: c.process,
+                addresses: c.hosts.clone(),
+                report: false,
+                zerocopy: false,
+            },
+            _ if threads > 1 => timely::CommunicationConfig::Process(threads),
+            _ => timely::CommunicationConfig::Thread,
+        };
+        timely::Config { communication, worker: timely::WorkerConfig::default() }
+    }
+
+    fn process(&self) -> usize {
+        self.cluster.as_ref().map_or(0, |c| c.process)
+    }
+}
+
+/// What every worker thread of a process shares.
+struct WorkerContext {
+    store: Arc<Store>,
+    counters: Arc<Counters>,
+    /// The process's extraction pool.
+    jobs: Sender<Job>,
+    /// Process 0 only: the state worker 0 publishes, its command channel (taken by worker 0) and
+    /// a sender on it (for the pool's replies).
+    driver: Option<Driver>,
+}
+
+struct Driver {
+    state: Arc<Mutex<SharedState>>,
+    commands: Mutex<Option<Receiver<Command>>>,
+    replies: Sender<Command>,
 }
 
 /// A running engine over one data directory.
@@ -204,9 +281,8 @@ pub struct Engine {
     state: Arc<Mutex<SharedState>>,
     commands: Sender<Command>,
     counters: Arc<Counters>,
-    dataflow: Option<JoinHandle<()>>,
-    pool: Vec<JoinHandle<()>>,
-    jobs: Option<Sender<(String, String)>>,
+    workers: Mutex<Option<timely::communication::initialize::WorkerGuards<()>>>,
+    pool: Option<Pool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -216,41 +292,29 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Open the engine on `data_dir`, replaying its input log.
+    /// Open the engine on `data_dir`, replaying its input log. With [`EngineOptions::cluster`],
+    /// this is process 0 and returns once every process is connected.
     pub fn open(data_dir: &Path, options: EngineOptions) -> Result<Self> {
+        if options.process() != 0 {
+            return Err(Error::Cluster(format!(
+                "le processus {} est un nœud de calcul : seul le processus 0 ouvre le moteur",
+                options.process()
+            )));
+        }
         let store = Arc::new(Store::open(data_dir)?);
         let state = Arc::new(Mutex::new(SharedState::default()));
         let counters = Arc::new(Counters::default());
         let (commands, command_rx) = crossbeam_channel::unbounded::<Command>();
-        let (jobs, job_rx) = crossbeam_channel::unbounded::<(String, String)>();
+        let pool = Pool::start(options.extraction_threads, store.clone(), options.ingest.clone(), options.native.clone(), counters.clone(), 0);
+        let context = Arc::new(WorkerContext {
+            store: store.clone(),
+            counters: counters.clone(),
+            jobs: pool.jobs.clone(),
+            driver: Some(Driver { state: state.clone(), commands: Mutex::new(Some(command_rx)), replies: commands.clone() }),
+        });
+        let guards = timely::execute(options.timely_config(), move |worker| run_worker(worker, &context)).map_err(Error::Cluster)?;
 
-        let mut pool = Vec::new();
-        for i in 0..options.extraction_threads.max(1) {
-            let job_rx = job_rx.clone();
-            let store = store.clone();
-            let commands = commands.clone();
-            let options = options.clone();
-            let counters = counters.clone();
-            pool.push(
-                std::thread::Builder::new()
-                    .name(format!("extraction-{i}"))
-                    .spawn(move || extraction_worker(job_rx, store, commands, options, counters))
-                    .expect("spawn extraction thread"),
-            );
-        }
-
-        let dataflow = {
-            let store = store.clone();
-            let state = state.clone();
-            let counters = counters.clone();
-            let jobs = jobs.clone();
-            std::thread::Builder::new()
-                .name("dataflow".into())
-                .spawn(move || run_dataflow(command_rx, store, state, counters, jobs))
-                .expect("spawn dataflow thread")
-        };
-
-        let engine = Self { store, state, commands, counters, dataflow: Some(dataflow), pool, jobs: Some(jobs) };
+        let engine = Self { store, state, commands, counters, workers: Mutex::new(Some(guards)), pool: Some(pool) };
         // Replay the log: everything acknowledged before the last stop.
         let mut replay = Vec::new();
         for logged in engine.store.inputs()? {
@@ -401,72 +465,75 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.jobs.take();
-        // The dataflow thread stops on `Shutdown`; dropping its job sender then stops the pool.
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(h) = self.dataflow.take() {
-            let _ = h.join();
+        if let Some(pool) = &self.pool {
+            pool.stopping.store(true, Relaxed);
         }
-        for h in self.pool.drain(..) {
-            let _ = h.join();
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(guards) = self.workers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            for result in guards.join() {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "an engine worker failed");
+                }
+            }
+        }
+        if let Some(pool) = self.pool.take() {
+            pool.stop();
         }
     }
 }
 
-fn extraction_worker(
-    jobs: Receiver<(String, String)>,
-    store: Arc<Store>,
-    commands: Sender<Command>,
-    options: EngineOptions,
-    counters: Arc<Counters>,
-) {
-    let pdfium = match options.native.pdfium() {
-        Ok(p) => Some(p),
-        Err(e) => {
-            tracing::error!(error = %e, "pdfium unavailable; documents cannot be extracted");
-            None
-        }
-    };
-    for (blob, name) in jobs {
-        counters.extractions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let result = match (pdfium, store.blob(&blob)) {
-            (Some(pdfium), Ok(bytes)) => Ingestor::new(pdfium, options.ingest.clone())
-                .ingest_file(&blob, &name, &bytes)
-                .map(|doc| doc.pages)
-                .map_err(|e| e.to_string()),
-            (None, _) => Err("la bibliothèque pdfium n'est pas disponible sur le serveur".to_string()),
-            (_, Err(e)) => Err(e.to_string()),
-        };
-        match result {
-            Ok(pages) => {
-                match serde_json::to_vec(&pages) {
-                    Ok(json) => {
-                        if let Err(e) = store.memo_put(EXTRACTION.0, EXTRACTION.1, &blob, &json) {
-                            tracing::warn!(error = %e, "memo write failed");
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "memo encode failed"),
-                }
-                let pages = pages.into_iter().map(|p| Shared::new(format!("{blob}:{}", p.number), p)).collect();
-                let _ = commands.send(Command::Extracted { blob, pages });
-            }
-            Err(message) => {
-                let _ = commands.send(Command::Failed { blob, message });
-            }
+/// What a compute node did, for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NodeReport {
+    /// This process's index.
+    pub process: usize,
+    /// Pages recognised by OCR here.
+    pub pages_ocr_run: usize,
+    /// OCR pages this process's memo answered.
+    pub pages_ocr_memo: usize,
+}
+
+/// Run process `options.cluster.process` (not 0) of a cluster: its workers take part in the
+/// dataflow (their share of the per-document and per-dossier reduces) and read the pages
+/// partitioned to them, with the memo of `data_dir` (which may be process 0's own directory on
+/// the same machine: SQLite serialises the writers). Returns when process 0 closes the engine.
+pub fn run_compute_node(data_dir: &Path, options: EngineOptions) -> Result<NodeReport> {
+    let process = options.process();
+    if process == 0 || options.cluster.as_ref().is_none_or(|c| c.hosts.len() < 2) {
+        return Err(Error::Cluster("un nœud de calcul a un numéro de processus de 1 à N-1 et au moins deux hôtes".into()));
+    }
+    let store = Arc::new(Store::open(data_dir)?);
+    let counters = Arc::new(Counters::default());
+    let pool = Pool::start(options.extraction_threads, store.clone(), options.ingest.clone(), options.native.clone(), counters.clone(), process);
+    let context = Arc::new(WorkerContext { store, counters: counters.clone(), jobs: pool.jobs.clone(), driver: None });
+    let guards = timely::execute(options.timely_config(), move |worker| run_worker(worker, &context)).map_err(Error::Cluster)?;
+    let mut failure = None;
+    for result in guards.join() {
+        if let Err(e) = result {
+            failure = Some(e);
         }
     }
+    pool.stop();
+    if let Some(e) = failure {
+        return Err(Error::Cluster(e));
+    }
+    Ok(NodeReport { process, pages_ocr_run: counters.pages_ocr_run.load(Relaxed), pages_ocr_memo: counters.pages_ocr_memo.load(Relaxed) })
 }
 
 type Time = u64;
 
-fn run_dataflow(
-    commands: Receiver<Command>,
-    store: Arc<Store>,
-    state: Arc<Mutex<SharedState>>,
-    counters: Arc<Counters>,
-    jobs: Sender<(String, String)>,
-) {
-    timely::execute_directly(move |worker| {
+/// Route every record of a collection to worker 0, where the state is published.
+macro_rules! on_first {
+    ($c:expr) => {
+        $c.inner.exchange(|_| 0).as_collection()
+    };
+}
+
+/// One timely worker: builds the dataflows (every worker builds the same ones), then drives them
+/// (worker 0 of process 0) or follows (every other worker: steps, reads its share of pages).
+fn run_worker(worker: &mut timely::worker::Worker, context: &WorkerContext) {
+    let counters = context.counters.clone();
+    {
         // Outputs are staged while the dataflow steps and published in one go once it has caught
         // up with the inputs, so readers never see a half-computed state (pages without their
         // passages, a passage withdrawn but its fix not yet inserted).
@@ -474,7 +541,7 @@ fn run_dataflow(
         let page_sink = staged.clone();
         let correction_sink = staged.clone();
         let page_counter = counters.clone();
-        let (mut documents, mut extracted, mut corrections, probe) = worker.dataflow::<Time, _, _>(|scope| {
+        let (documents, extracted, corrections, probe) = worker.dataflow::<Time, _, _>(|scope| {
             // (blob, document): which documents are current, keyed by their content.
             let (documents, document_coll) = scope.new_collection::<(String, DocumentKey), isize>();
             // (blob, page): extraction results, facts about a content hash.
@@ -485,7 +552,7 @@ fn run_dataflow(
             let page_texts = document_coll
                 .join_map(extracted_coll, |_blob, key, page| (key.clone(), page.clone()))
                 .consolidate();
-            let (probe, page_texts) = page_texts
+            let (probe, _) = on_first!(page_texts.clone())
                 .inspect(move |((key, page), _time, diff)| {
                     page_counter.page_text_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     page_sink.borrow_mut().push(Delta::Page(key.clone(), page.clone(), *diff));
@@ -520,7 +587,8 @@ fn run_dataflow(
                         .map(|p| (key.clone(), Shared::new(format!("{}:{}:{}:{}", key.document, p.first_page, p.last_page, p.title), p.clone())))
                         .collect::<Vec<_>>()
                 })
-                .consolidate()
+                .consolidate();
+            on_first!(current_pieces.clone())
                 .inspect(move |((key, piece), _time, diff)| {
                     piece_sink.borrow_mut().push(Delta::Piece(key.clone(), piece.clone(), *diff));
                 })
@@ -552,9 +620,8 @@ fn run_dataflow(
                 .map(|(_id, (key, passage))| (key, passage));
             let passage_sink = staged.clone();
             let passage_counter = counters.clone();
-            let current_passages = fixed
-                .concat(unfixed)
-                .consolidate()
+            let current_passages = fixed.concat(unfixed).consolidate();
+            on_first!(current_passages.clone())
                 .inspect(move |((key, passage), _time, diff)| {
                     passage_counter.passage_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     passage_sink.borrow_mut().push(Delta::Passage(key.clone(), passage.clone(), *diff));
@@ -574,7 +641,7 @@ fn run_dataflow(
                     out.push((dossier_text(items.iter().map(|(item, _)| *item)), 1));
                 });
             let text_sink = staged.clone();
-            let texts = texts
+            on_first!(texts.clone())
                 .inspect(move |((dossier, text), _time, diff)| {
                     text_sink.borrow_mut().push(Delta::Text(dossier.clone(), text.clone(), *diff));
                 })
@@ -687,26 +754,25 @@ fn run_dataflow(
                     }
                 });
             let summary_sink = staged.clone();
-            summaries
+            on_first!(summaries)
                 .inspect(move |((dossier, summary), _time, diff)| {
                     summary_sink.borrow_mut().push(Delta::Summary(dossier.clone(), summary.clone(), *diff));
                 })
                 .probe_with(&probe);
             let offence_sink = staged.clone();
-            reviewed_offences
+            on_first!(reviewed_offences)
                 .inspect(move |((dossier, offences), _time, diff)| {
                     offence_sink.borrow_mut().push(Delta::Offences(dossier.clone(), offences.clone(), *diff));
                 })
                 .probe_with(&probe);
             let answer_sink = staged.clone();
-            reviewed_answers
+            on_first!(reviewed_answers)
                 .inspect(move |((dossier, answers), _time, diff)| {
                     answer_sink.borrow_mut().push(Delta::Answers(dossier.clone(), answers.clone(), *diff));
                 })
                 .probe_with(&probe);
 
-            correction_coll
-                .consolidate()
+            on_first!(correction_coll.consolidate())
                 .inspect(move |((dossier, id, json), _time, diff)| {
                     correction_sink.borrow_mut().push(Delta::Correction(dossier.clone(), id.clone(), json.clone(), *diff));
                 })
@@ -714,99 +780,293 @@ fn run_dataflow(
             (documents, extracted, corrections, probe)
         });
 
-        let mut time: Time = 0;
-        // Blobs whose pages are already in the `extracted` collection.
-        let mut extracted_blobs: HashSet<String> = HashSet::new();
-        let mut running = true;
-        while running {
-            let Ok(first) = commands.recv() else { break };
-            let mut syncs = Vec::new();
-            let mut arrived = Vec::new();
-            let mut failed: Vec<(String, String)> = Vec::new();
-            for command in std::iter::once(first).chain(commands.try_iter()) {
-                match command {
-                    Command::Input(records) => {
-                        for (record, diff) in records {
-                            match record {
-                                InputRecord::Document { key, name, blob } => {
-                                    documents.update((blob.clone(), key.clone()), diff);
-                                    staged.borrow_mut().push(Delta::Document(key.clone(), name.clone(), blob.clone(), diff));
-                                    let mut st = state.lock().expect("state lock");
-                                    if diff > 0 && !extracted_blobs.contains(&blob) && !st.pending.contains(&blob) {
-                                        match memoized_pages(&store, &blob) {
-                                            Some(pages) => {
-                                                for page in pages {
-                                                    extracted.insert((blob.clone(), page));
-                                                }
-                                                extracted_blobs.insert(blob);
+        // The side dataflow of page jobs: worker 0 sends each job to the worker its (dossier,
+        // document, page) routes to; every worker sends what its pool read back to worker 0. It
+        // carries data only: its time never advances, so it never holds the main dataflow back.
+        let assigned: Rc<RefCell<Vec<PageJob>>> = Rc::new(RefCell::new(Vec::new()));
+        let returned: Rc<RefCell<Vec<PageDone>>> = Rc::new(RefCell::new(Vec::new()));
+        let (jobs_in, results_in, jobs_probe) = worker.dataflow::<Time, _, _>(|scope| {
+            let (jobs_in, jobs) = scope.new_input::<Vec<PageJob>>();
+            let (results_in, results) = scope.new_input::<Vec<PageDone>>();
+            let sink = assigned.clone();
+            let (jobs_probe, _) = jobs
+                .exchange(|job: &PageJob| extract::page_route(&job.dossier, &job.document, job.number))
+                .inspect(move |job: &PageJob| sink.borrow_mut().push(job.clone()))
+                .probe();
+            let sink = returned.clone();
+            results.exchange(|_: &PageDone| 0).inspect(move |done: &PageDone| sink.borrow_mut().push(done.clone()));
+            (jobs_in, results_in, jobs_probe)
+        });
+
+        match &context.driver {
+            Some(driver) if worker.index() == 0 => {
+                let mut graph = Graph { documents, extracted, corrections, probe, staged };
+                drive(worker, context, driver, &mut graph, jobs_in, &assigned, &returned);
+            }
+            _ => {
+                // Only worker 0 of process 0 has inputs: closing ours at once lets it alone
+                // decide the dataflow's time.
+                drop((documents, extracted, corrections, jobs_in));
+                follow(worker, context, results_in, &jobs_probe, &assigned);
+            }
+        }
+    }
+}
+
+/// The main dataflow's input handles and outputs, as worker 0 holds them.
+struct Graph {
+    documents: differential_dataflow::input::InputSession<Time, (String, DocumentKey), isize>,
+    extracted: differential_dataflow::input::InputSession<Time, (String, Shared<Page>), isize>,
+    corrections: differential_dataflow::input::InputSession<Time, (String, String, String), isize>,
+    probe: timely::dataflow::ProbeHandle<Time>,
+    staged: Rc<RefCell<Vec<Delta>>>,
+}
+
+type JobsInput = timely::dataflow::InputHandle<Time, timely::container::CapacityContainerBuilder<Vec<PageJob>>>;
+type ResultsInput = timely::dataflow::InputHandle<Time, timely::container::CapacityContainerBuilder<Vec<PageDone>>>;
+
+/// Any worker but the first: step the dataflows, give the pages routed here to the pool, send
+/// what it read back to worker 0, until worker 0 closes the job stream.
+fn follow(
+    worker: &mut timely::worker::Worker,
+    context: &WorkerContext,
+    mut results_in: ResultsInput,
+    jobs_probe: &timely::dataflow::ProbeHandle<Time>,
+    assigned: &Rc<RefCell<Vec<PageJob>>>,
+) {
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<PageDone>();
+    loop {
+        worker.step_or_park(Some(Duration::from_millis(5)));
+        for job in assigned.borrow_mut().drain(..) {
+            let tx = done_tx.clone();
+            let reply = Box::new(move |done| {
+                let _ = tx.send(done);
+            });
+            let _ = context.jobs.send(Job::Ocr { job: Box::new(job), reply });
+        }
+        let mut sent = false;
+        for done in done_rx.try_iter() {
+            results_in.send(done);
+            sent = true;
+        }
+        if sent {
+            results_in.flush();
+        }
+        if jobs_probe.done() {
+            break;
+        }
+    }
+}
+
+/// A document whose OCR pages are out in the pool(s).
+struct Waiting {
+    /// Page numbers not back yet.
+    remaining: BTreeSet<u32>,
+    /// Pages read so far (text layer and OCR).
+    pages: usize,
+    /// Why pages could not be read (French).
+    issues: Vec<String>,
+    /// File name.
+    file: String,
+}
+
+/// Worker 0 of process 0: takes commands, feeds the inputs, hands pages out, publishes.
+#[allow(clippy::too_many_arguments)]
+fn drive(
+    worker: &mut timely::worker::Worker,
+    context: &WorkerContext,
+    driver: &Driver,
+    graph: &mut Graph,
+    mut jobs_in: JobsInput,
+    assigned: &Rc<RefCell<Vec<PageJob>>>,
+    returned: &Rc<RefCell<Vec<PageDone>>>,
+) {
+    let Some(commands) = driver.commands.lock().expect("commands lock").take() else { return };
+    let state = &driver.state;
+    let store = &context.store;
+    let counters = &context.counters;
+    let mut time: Time = 0;
+    // Blobs whose pages are all in the `extracted` collection.
+    let mut extracted_blobs: HashSet<String> = HashSet::new();
+    // Blobs whose OCR pages are out.
+    let mut waiting: HashMap<String, Waiting> = HashMap::new();
+    let mut running = true;
+    while running {
+        let first = if waiting.is_empty() {
+            match commands.recv() {
+                Ok(c) => Some(c),
+                Err(_) => break,
+            }
+        } else {
+            // Pages come back through the network too: keep stepping while some are out.
+            match commands.recv_timeout(Duration::from_millis(5)) {
+                Ok(c) => Some(c),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+        };
+        let mut syncs = Vec::new();
+        let mut arrived = Vec::new();
+        let mut failed: Vec<(String, String)> = Vec::new();
+        let mut new_jobs = false;
+        for command in first.into_iter().chain(commands.try_iter()) {
+            match command {
+                Command::Input(records) => {
+                    for (record, diff) in records {
+                        match record {
+                            InputRecord::Document { key, name, blob } => {
+                                graph.documents.update((blob.clone(), key.clone()), diff);
+                                graph.staged.borrow_mut().push(Delta::Document(key.clone(), name.clone(), blob.clone(), diff));
+                                let mut st = state.lock().expect("state lock");
+                                if diff > 0 && !extracted_blobs.contains(&blob) && !st.pending.contains(&blob) {
+                                    match planned_pages(store, counters, &blob) {
+                                        Some(pages) => {
+                                            for page in pages {
+                                                graph.extracted.insert((blob.clone(), page));
                                             }
-                                            None => {
-                                                if let Some(d) = st.dossiers.get_mut(&key.dossier) {
-                                                    d.failures.remove(&key.document);
-                                                }
-                                                st.pending.insert(blob.clone());
-                                                let _ = jobs.send((blob, name));
+                                            extracted_blobs.insert(blob);
+                                        }
+                                        None => {
+                                            if let Some(d) = st.dossiers.get_mut(&key.dossier) {
+                                                d.failures.remove(&key.document);
                                             }
+                                            st.pending.insert(blob.clone());
+                                            let replies = driver.replies.clone();
+                                            let reply = Box::new(move |done| {
+                                                let _ = replies.send(Command::Prepared(done));
+                                            });
+                                            let _ = context.jobs.send(Job::Prepare {
+                                                blob,
+                                                dossier: key.dossier,
+                                                document: key.document,
+                                                name,
+                                                reply,
+                                            });
                                         }
                                     }
                                 }
-                                InputRecord::Correction { dossier, correction } => match serde_json::to_string(&correction) {
-                                    Ok(json) => corrections.update((dossier, correction.id.clone(), json), diff),
-                                    Err(e) => tracing::error!(error = %e, "correction not encodable"),
-                                },
+                            }
+                            InputRecord::Correction { dossier, correction } => match serde_json::to_string(&correction) {
+                                Ok(json) => graph.corrections.update((dossier, correction.id.clone(), json), diff),
+                                Err(e) => tracing::error!(error = %e, "correction not encodable"),
+                            },
+                        }
+                    }
+                }
+                Command::Prepared(PrepareDone { blob, result }) => match result {
+                    Ok(prepared) => {
+                        let file = prepared.jobs.first().map(|j| j.file.clone()).unwrap_or_default();
+                        let mut pages = prepared.plan.native.len();
+                        for page in prepared.plan.native {
+                            graph.extracted.insert((blob.clone(), Shared::new(format!("{blob}:{}", page.number), page)));
+                        }
+                        let mut remaining = BTreeSet::new();
+                        for job in prepared.jobs {
+                            if let Some(page) = extract::memoized_page(store, &job.hash, job.number) {
+                                counters.pages_ocr_memo.fetch_add(1, Relaxed);
+                                graph.extracted.insert((blob.clone(), Shared::new(format!("{blob}:{}", page.number), page)));
+                                pages += 1;
+                            } else {
+                                remaining.insert(job.number);
+                                jobs_in.send(job);
+                                new_jobs = true;
                             }
                         }
-                    }
-                    Command::Extracted { blob, pages } => {
-                        if extracted_blobs.insert(blob.clone()) {
-                            for page in pages {
-                                extracted.insert((blob.clone(), page));
-                            }
-                        }
-                        arrived.push(blob);
-                    }
-                    Command::Failed { blob, message } => failed.push((blob, message)),
-                    Command::Sync(tx) => syncs.push(tx),
-                    Command::Shutdown => running = false,
-                }
-            }
-            time += 1;
-            documents.advance_to(time);
-            extracted.advance_to(time);
-            corrections.advance_to(time);
-            documents.flush();
-            extracted.flush();
-            corrections.flush();
-            while probe.less_than(&time) {
-                worker.step();
-            }
-            let deltas = std::mem::take(&mut *staged.borrow_mut());
-            let mut st = state.lock().expect("state lock");
-            publish(&mut st, deltas);
-            for blob in arrived {
-                st.pending.remove(&blob);
-            }
-            for (blob, message) in failed {
-                st.pending.remove(&blob);
-                let mut notices = Vec::new();
-                for (dossier, d) in st.dossiers.iter_mut() {
-                    for (doc, (_, b)) in &d.documents {
-                        if *b == blob {
-                            d.failures.insert(doc.clone(), message.clone());
-                            notices.push((dossier.clone(), doc.clone()));
+                        if remaining.is_empty() {
+                            extracted_blobs.insert(blob.clone());
+                            arrived.push(blob);
+                        } else {
+                            waiting.insert(blob, Waiting { remaining, pages, issues: Vec::new(), file });
                         }
                     }
-                }
-                for (dossier, document) in notices {
-                    st.notify(&dossier, Update::DocumentFailed { document, message: message.clone() });
-                }
-            }
-            drop(st);
-            for tx in syncs {
-                let _ = tx.send(());
+                    Err(message) => failed.push((blob, message)),
+                },
+                Command::Done(done) => returned.borrow_mut().push(done),
+                Command::Sync(tx) => syncs.push(tx),
+                Command::Shutdown => running = false,
             }
         }
-    });
+        if new_jobs {
+            jobs_in.flush();
+        }
+        // Let the side dataflow move: jobs out, pages back.
+        worker.step();
+        for job in assigned.borrow_mut().drain(..) {
+            let replies = driver.replies.clone();
+            let reply = Box::new(move |done| {
+                let _ = replies.send(Command::Done(done));
+            });
+            let _ = context.jobs.send(Job::Ocr { job: Box::new(job), reply });
+        }
+        let mut remote = Vec::new();
+        for done in returned.borrow_mut().drain(..) {
+            let Some(w) = waiting.get_mut(&done.blob) else { continue };
+            if !w.remaining.remove(&done.number) {
+                continue;
+            }
+            match done.page {
+                Ok(page) => {
+                    if done.process != 0 {
+                        remote.push((done.hash.clone(), page.clone()));
+                    }
+                    graph.extracted.insert((done.blob.clone(), Shared::new(format!("{}:{}", done.blob, page.number), page)));
+                    w.pages += 1;
+                }
+                Err(message) => w.issues.push(message),
+            }
+            if w.remaining.is_empty() {
+                let w = waiting.remove(&done.blob).expect("waiting blob");
+                extracted_blobs.insert(done.blob.clone());
+                if w.pages == 0 {
+                    let detail = w.issues.join(" ; ");
+                    failed.push((done.blob, ap_operators::Error::NoReadablePage { file: w.file, detail }.to_string()));
+                } else {
+                    arrived.push(done.blob);
+                }
+            }
+        }
+        // Pages read by other processes go into this process's memo too, so a restart here
+        // never needs them read again.
+        for (hash, page) in &remote {
+            extract::memoize_page(store, hash, page);
+        }
+
+        time += 1;
+        graph.documents.advance_to(time);
+        graph.extracted.advance_to(time);
+        graph.corrections.advance_to(time);
+        graph.documents.flush();
+        graph.extracted.flush();
+        graph.corrections.flush();
+        while graph.probe.less_than(&time) {
+            worker.step();
+        }
+        let deltas = std::mem::take(&mut *graph.staged.borrow_mut());
+        let mut st = state.lock().expect("state lock");
+        publish(&mut st, deltas);
+        for blob in arrived {
+            st.pending.remove(&blob);
+        }
+        for (blob, message) in failed {
+            st.pending.remove(&blob);
+            let mut notices = Vec::new();
+            for (dossier, d) in st.dossiers.iter_mut() {
+                for (doc, (_, b)) in &d.documents {
+                    if *b == blob {
+                        d.failures.insert(doc.clone(), message.clone());
+                        notices.push((dossier.clone(), doc.clone()));
+                    }
+                }
+            }
+            for (dossier, document) in notices {
+                st.notify(&dossier, Update::DocumentFailed { document, message: message.clone() });
+            }
+        }
+        drop(st);
+        for tx in syncs {
+            let _ = tx.send(());
+        }
+    }
 }
 
 /// One record of a dossier's text, as the dossier-level stages gather it.
@@ -1009,8 +1269,14 @@ fn publish(st: &mut SharedState, deltas: Vec<Delta>) {
     }
 }
 
-fn memoized_pages(store: &Store, blob: &str) -> Option<Vec<Shared<Page>>> {
-    let json = store.memo_get(EXTRACTION.0, EXTRACTION.1, blob).ok()??;
-    let pages: Vec<Page> = serde_json::from_slice(&json).ok()?;
+/// A document's pages from the memo alone: its plan, and every OCR page it names (`None` if
+/// any is missing: the document is then prepared again and only its missing pages are read).
+fn planned_pages(store: &Store, counters: &Counters, blob: &str) -> Option<Vec<Shared<Page>>> {
+    let plan = extract::memoized_plan(store, blob)?;
+    let mut pages: Vec<Page> = plan.native;
+    for (number, hash) in &plan.scanned {
+        pages.push(extract::memoized_page(store, hash, *number)?);
+    }
+    counters.pages_ocr_memo.fetch_add(plan.scanned.len(), Relaxed);
     Some(pages.into_iter().map(|p| Shared::new(format!("{blob}:{}", p.number), p)).collect())
 }

@@ -24,6 +24,9 @@ pub enum Error {
     /// A document is unknown to the dossier.
     #[error("document inconnu : {0}")]
     UnknownDocument(String),
+    /// Timely's cluster mode could not start (addresses, connections) or a worker failed.
+    #[error("mode grappe du moteur : {0}")]
+    Cluster(String),
     /// The dataflow thread stopped (a bug, reported rather than hidden).
     #[error("le moteur s'est arrêté")]
     Stopped,

@@ -7,18 +7,21 @@
 //! knows nothing of HTTP or of the collaborative workspace.
 //!
 //! The graph is built stage by stage as the operators land. Today it goes from documents to
-//! positioned page text (native text layer or OCR, memoized), with corrections as a durable input
-//! collection; see [`engine`] for the wiring and [`store`] for what is kept on disk.
+//! positioned page text (native text layer or OCR, memoized page by page), passages, pieces,
+//! offences, answers and the draft summary, with corrections as a durable input collection; see
+//! [`engine`] for the wiring (threads and processes), [`extract`] for the per-page extraction
+//! and [`store`] for what is kept on disk.
 
 pub mod analysis;
 pub mod correction;
 pub mod engine;
 pub mod error;
+pub mod extract;
 pub mod shared;
 pub mod store;
 
 pub use analysis::{Review, ReviewKind, ReviewedAnswer, ReviewedOffence};
 pub use correction::{Change, Correction};
-pub use engine::{DocumentKey, DocumentText, DossierState, Engine, EngineOptions, InputRecord, Progress, Update};
+pub use engine::{Cluster, DocumentKey, DocumentText, DossierState, Engine, EngineOptions, InputRecord, NodeReport, Progress, Update, run_compute_node};
 pub use error::{Error, Result};
 pub use shared::Shared;
