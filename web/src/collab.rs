@@ -6,19 +6,25 @@
 //! Then:
 //!
 //! - a **room task** owns the sans-IO [`Room`] of the dossier. It takes commands in batches, lets
-//!   the room handle them, appends every accepted update of the batch to the log in **one fsynced
-//!   transaction**, records the corrections, and only then sends the frames (group commit: an
-//!   update anyone sees is on disk);
+//!   the room handle them and hands every accepted update of the batch to the server's
+//!   [`LogWriter`] thread, which commits what all rooms handed over while its previous fsync ran
+//!   in **one fsynced transaction** (group commit). The room does not wait: it goes on with the
+//!   next messages while the commit is in flight (pipelining), and keeps each batch's frames in a
+//!   queue, in order, until the log says the batch is committed. So no frame leaves before every
+//!   update produced before it is on disk: an update anyone sees (broadcast, or inside a sync
+//!   step 2) is durable. Corrections are recorded once their update is committed (the room waits
+//!   for everything in flight first, as it does before a snapshot or a reload);
 //! - each connection has a **reader** (rate limit, then forward to the room) and a **writer** fed
 //!   by a bounded queue. The room never waits on a client: when a queue is full the client is
-//!   dropped (close 1013) and the others go on;
+//!   dropped (close 1013) and the others go on. The room fans out in join order; a writer sends
+//!   what queued up for its client in one write (one flush for several frames);
 //! - the room snapshots (compacts the log) every `snapshot_every` updates and when it empties, and
 //!   is unloaded from memory when its last connection leaves.
 //!
 //! The connection handler is generic over `Sink + Stream` of WebSocket messages (axum's
 //! `testing-websockets` example), so the tests below drive it with in-memory channels.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,7 +38,7 @@ use yrs::updates::encoder::Encode;
 
 use ap_workspace::corrections::record_all;
 use ap_workspace::room::{ConnId, Effects, Room, Target, Verdict};
-use ap_workspace::{CorrectionSink, Role, UpdateLog};
+use ap_workspace::{CorrectionSink, LogWriter, Role, UpdateLog};
 
 /// Limits of the workspace edge (flags of `serve`).
 #[derive(Debug, Clone, clap::Args)]
@@ -104,7 +110,7 @@ enum Command {
 /// The open rooms of the process and what they share.
 pub struct Hub {
     rooms: Mutex<HashMap<String, mpsc::UnboundedSender<Command>>>,
-    log: Arc<Mutex<UpdateLog>>,
+    log: LogWriter,
     sink: Arc<dyn CorrectionSink>,
     next_conn: AtomicU64,
     pub limits: Limits,
@@ -117,15 +123,36 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// A hub over the update log and the correction sink.
-    pub fn new(log: UpdateLog, sink: Arc<dyn CorrectionSink>, limits: Limits) -> Arc<Self> {
-        Arc::new(Self {
+    /// A hub over the update log (handed to its writer thread) and the correction sink.
+    pub fn new(log: UpdateLog, sink: Arc<dyn CorrectionSink>, limits: Limits) -> ap_workspace::Result<Arc<Self>> {
+        Ok(Arc::new(Self {
             rooms: Mutex::new(HashMap::new()),
-            log: Arc::new(Mutex::new(log)),
+            log: LogWriter::start(log)?,
             sink,
             next_conn: AtomicU64::new(1),
             limits,
-        })
+        }))
+    }
+
+    /// Run `f` on the log, on the writer thread, after every append handed over before.
+    async fn with_log<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut UpdateLog) -> ap_workspace::Result<T> + Send + 'static,
+    ) -> ap_workspace::Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.log.run(move |log| {
+            let _ = tx.send(f(log));
+        });
+        rx.await.unwrap_or_else(|_| Err(ap_workspace::Error::Log("le fil d'écriture du journal est arrêté".into())))
+    }
+
+    /// Hand `updates` of `dossier` to the writer; the receiver resolves once they are committed.
+    fn append(&self, dossier: &str, updates: Vec<Vec<u8>>) -> oneshot::Receiver<ap_workspace::Result<i64>> {
+        let (tx, rx) = oneshot::channel();
+        self.log.append(dossier, updates, move |seq| {
+            let _ = tx.send(seq);
+        });
+        rx
     }
 
     /// Number of rooms in memory.
@@ -156,20 +183,16 @@ impl Hub {
                 let _ = rx.await;
             }
         }
-        let log = self.log.clone();
         let name = dossier.to_string();
-        blocking(move || log.lock().expect("log lock").delete(&name)).await
+        self.with_log(move |log| log.delete(&name)).await
     }
 
     /// The synthesis of a dossier as the log holds it (every acknowledged edit is there).
     pub async fn synthesis(self: &Arc<Self>, dossier: &str) -> ap_workspace::Result<Vec<ap_workspace::room::SynthesisBlock>> {
-        let log = self.log.clone();
         let name = dossier.to_string();
-        blocking(move || {
-            let stored = log.lock().expect("log lock").load(&name)?;
-            Ok(Room::open(&name, &stored)?.synthesis_blocks())
-        })
-        .await
+        let stored = self.with_log(move |log| log.load(&name)).await?;
+        let name = dossier.to_string();
+        blocking(move || Ok(Room::open(&name, &stored)?.synthesis_blocks())).await
     }
 
     /// Hand `command` to the dossier's room task, starting the task when the room is not in memory.
@@ -190,30 +213,64 @@ impl Hub {
     }
 }
 
-/// Run a blocking closure on the blocking pool (SQLite commits, fsync).
+/// Run a blocking closure on the blocking pool (opening a room, recording corrections).
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.expect("blocking task panicked")
+}
+
+/// A batch handed to the log writer, and the frames waiting for its commit.
+struct InFlight {
+    committed: oneshot::Receiver<ap_workspace::Result<i64>>,
+    updates: usize,
+    /// Frames produced with the batch or after it (before the next batch), sent in this order
+    /// once it is committed.
+    frames: Vec<(Target, Vec<u8>)>,
+}
+
+/// What woke the room task up.
+enum Next {
+    Committed(ap_workspace::Result<i64>),
+    Command(Option<Command>),
+}
+
+/// Wait for the oldest batch in flight to be committed (forever when none is).
+async fn oldest_committed(in_flight: &mut VecDeque<InFlight>) -> ap_workspace::Result<i64> {
+    match in_flight.front_mut() {
+        Some(batch) => (&mut batch.committed)
+            .await
+            .unwrap_or_else(|_| Err(ap_workspace::Error::Log("le fil d'écriture du journal est arrêté".into()))),
+        None => std::future::pending().await,
+    }
 }
 
 struct RoomTask {
     hub: Arc<Hub>,
     dossier: String,
     room: Room,
-    conns: HashMap<ConnId, Peer>,
+    /// Connections by id: ids grow with each join, so the fan-out goes in join order.
+    conns: BTreeMap<ConnId, Peer>,
+    /// Sequence number of the last committed update.
     last_seq: i64,
+    /// Committed updates since the last snapshot.
     since_snapshot: usize,
+    /// Batches handed to the log writer, oldest first; their frames wait here.
+    in_flight: VecDeque<InFlight>,
 }
 
 impl RoomTask {
     async fn run(hub: Arc<Hub>, dossier: String, mut rx: mpsc::UnboundedReceiver<Command>) {
-        let log = hub.log.clone();
         let name = dossier.clone();
-        let opened = blocking(move || {
-            let stored = log.lock().expect("log lock").load(&name)?;
-            let room = Room::open(&name, &stored)?;
-            Ok::<_, ap_workspace::Error>((room, stored.last_seq(), stored.updates.len()))
-        })
-        .await;
+        let opened = match hub.with_log(move |log| log.load(&name)).await {
+            Ok(stored) => {
+                let name = dossier.clone();
+                blocking(move || {
+                    let room = Room::open(&name, &stored)?;
+                    Ok::<_, ap_workspace::Error>((room, stored.last_seq(), stored.updates.len()))
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
         let (room, last_seq, since_snapshot) = match opened {
             Ok(x) => x,
             Err(e) => {
@@ -238,7 +295,8 @@ impl RoomTask {
                 return;
             }
         };
-        let mut task = RoomTask { hub, dossier, room, conns: HashMap::new(), last_seq, since_snapshot };
+        let mut task =
+            RoomTask { hub, dossier, room, conns: BTreeMap::new(), last_seq, since_snapshot, in_flight: VecDeque::new() };
         tracing::debug!(dossier = task.dossier, "room opened");
         let mut synthesis_offered = false;
         if task.offer_draft(&mut synthesis_offered).await.is_err() {
@@ -258,10 +316,24 @@ impl RoomTask {
         loop {
             let first = match carry.take() {
                 Some(c) => c,
-                None => match rx.recv().await {
-                    Some(c) => c,
-                    None => break,
-                },
+                None => {
+                    // Commits first: their frames are ready to go.
+                    let next = tokio::select! {
+                        biased;
+                        committed = oldest_committed(&mut task.in_flight) => Next::Committed(committed),
+                        command = rx.recv() => Next::Command(command),
+                    };
+                    match next {
+                        Next::Committed(committed) => {
+                            if task.settle_oldest(committed).is_err() {
+                                return task.fail();
+                            }
+                            continue;
+                        }
+                        Next::Command(Some(c)) => c,
+                        Next::Command(None) => break,
+                    }
+                }
             };
             let mut batch = vec![first];
             while batch.len() < 1024 {
@@ -280,6 +352,9 @@ impl RoomTask {
                 return task.fail();
             }
             if closing {
+                if task.drain().await.is_err() {
+                    return task.fail();
+                }
                 task.hub.rooms.lock().expect("rooms lock").remove(&task.dossier);
                 tracing::info!(dossier = task.dossier, "room closed: dossier deleted");
                 return;
@@ -288,6 +363,9 @@ impl RoomTask {
                 return task.fail();
             }
             if task.conns.is_empty() {
+                if task.drain().await.is_err() {
+                    return task.fail();
+                }
                 if task.since_snapshot > 0 && task.compact().await.is_err() {
                     return task.fail();
                 }
@@ -302,6 +380,9 @@ impl RoomTask {
                     }
                 }
             }
+        }
+        if task.drain().await.is_err() {
+            task.fail();
         }
     }
 
@@ -324,7 +405,7 @@ impl RoomTask {
     fn fail(mut self) {
         tracing::error!(dossier = self.dossier, "room stopped after a storage failure");
         self.hub.rooms.lock().expect("rooms lock").remove(&self.dossier);
-        for (_, out) in self.conns.drain() {
+        for (_, out) in std::mem::take(&mut self.conns) {
             let _ = out.out.try_send(Outbound::Close(1011, "erreur d'enregistrement sur le serveur".into()));
         }
     }
@@ -360,7 +441,7 @@ impl RoomTask {
                     }
                 }
                 Command::Close { reply } => {
-                    for (_, peer) in self.conns.drain() {
+                    for (_, peer) in std::mem::take(&mut self.conns) {
                         let _ = peer.out.try_send(Outbound::Close(1000, "dossier supprimé".into()));
                     }
                     let _ = reply.send(());
@@ -381,9 +462,9 @@ impl RoomTask {
                             tracing::warn!(dossier = self.dossier, conn, reason, "update refused, room reloaded from the log");
                             // What came before is valid: make it durable, then rebuild from the log.
                             self.flush(std::mem::take(&mut effects)).await?;
-                            let log = self.hub.log.clone();
+                            self.drain().await?;
                             let name = self.dossier.clone();
-                            let stored = blocking(move || log.lock().expect("log lock").load(&name)).await.map_err(|e| {
+                            let stored = self.hub.with_log(move |log| log.load(&name)).await.map_err(|e| {
                                 tracing::error!(error = %e, "reload failed");
                             })?;
                             self.room.reload(&stored).map_err(|e| tracing::error!(error = %e, "reload failed"))?;
@@ -403,55 +484,83 @@ impl RoomTask {
         self.flush(effects).await.map(drop)
     }
 
-    /// Commit the batch's updates, record its corrections, then send its frames. Returns the
-    /// outcome of recording each correction, by id.
+    /// Hand the batch's updates to the log writer and queue its frames behind them; when it
+    /// carries corrections, wait until it is committed, record them and commit their status.
+    /// Returns the outcome of recording each correction, by id.
     async fn flush(&mut self, mut effects: Effects) -> Result<Vec<(String, Result<(), String>)>, ()> {
         let durable = std::mem::take(&mut effects.durable);
         if durable.len() > 1 {
             coalesce_updates(&mut effects.frames, &durable);
         }
-        self.commit(durable).await?;
-        let mut recorded = Vec::new();
-        if !effects.corrections.is_empty() {
-            let sink = self.hub.sink.clone();
-            let dossier = self.dossier.clone();
-            let observed = std::mem::take(&mut effects.corrections);
-            let outcomes = blocking(move || record_all(sink.as_ref(), &dossier, &observed)).await;
-            if !outcomes.is_empty() {
-                let mut ack = self.room.acknowledge_corrections(&outcomes);
-                self.commit(std::mem::take(&mut ack.durable)).await?;
-                effects.frames.extend(ack.frames);
-            }
-            recorded = outcomes;
+        let frames = std::mem::take(&mut effects.frames);
+        if effects.corrections.is_empty() {
+            self.submit(durable, frames);
+            return Ok(Vec::new());
         }
-        self.send(effects.frames);
-        Ok(recorded)
+        // A correction is an engine input only once the update that carries it is durable.
+        self.submit(durable, frames);
+        self.drain().await?;
+        let sink = self.hub.sink.clone();
+        let dossier = self.dossier.clone();
+        let observed = std::mem::take(&mut effects.corrections);
+        let outcomes = blocking(move || record_all(sink.as_ref(), &dossier, &observed)).await;
+        if !outcomes.is_empty() {
+            let mut ack = self.room.acknowledge_corrections(&outcomes);
+            self.submit(std::mem::take(&mut ack.durable), ack.frames);
+            self.drain().await?;
+        }
+        Ok(outcomes)
     }
 
-    async fn commit(&mut self, durable: Vec<Vec<u8>>) -> Result<(), ()> {
+    /// Hand `durable` to the log writer (when not empty) with `frames` to send once it is
+    /// committed. Frames without updates go out at once when nothing is in flight, else they
+    /// wait behind the last batch in flight (a frame never overtakes an update made before it).
+    fn submit(&mut self, durable: Vec<Vec<u8>>, frames: Vec<(Target, Vec<u8>)>) {
         if durable.is_empty() {
-            return Ok(());
+            match self.in_flight.back_mut() {
+                Some(last) => last.frames.extend(frames),
+                None => self.send(frames),
+            }
+            return;
         }
-        let n = durable.len();
-        let log = self.hub.log.clone();
-        let dossier = self.dossier.clone();
-        match blocking(move || log.lock().expect("log lock").append(&dossier, &durable)).await {
+        let updates = durable.len();
+        let committed = self.hub.append(&self.dossier, durable);
+        self.in_flight.push_back(InFlight { committed, updates, frames });
+    }
+
+    /// The oldest batch in flight is committed (or failed): account for it and send its frames.
+    fn settle_oldest(&mut self, committed: ap_workspace::Result<i64>) -> Result<(), ()> {
+        let Some(batch) = self.in_flight.pop_front() else { return Ok(()) };
+        match committed {
             Ok(seq) => {
                 self.last_seq = seq;
-                self.since_snapshot += n;
+                self.since_snapshot += batch.updates;
+                self.send(batch.frames);
                 Ok(())
             }
             Err(e) => {
+                // Its frames are dropped: nobody sees an update the log may not hold.
                 tracing::error!(dossier = self.dossier, error = %e, "update log append failed");
                 Err(())
             }
         }
     }
 
+    /// Wait until every batch in flight is committed, sending their frames in order.
+    async fn drain(&mut self) -> Result<(), ()> {
+        while !self.in_flight.is_empty() {
+            let committed = oldest_committed(&mut self.in_flight).await;
+            self.settle_oldest(committed)?;
+        }
+        Ok(())
+    }
+
     async fn compact(&mut self) -> Result<(), ()> {
+        // The snapshot must cover exactly what the log holds up to `last_seq`.
+        self.drain().await?;
         let state = self.room.snapshot();
-        let (log, dossier, seq) = (self.hub.log.clone(), self.dossier.clone(), self.last_seq);
-        match blocking(move || log.lock().expect("log lock").compact(&dossier, &state, seq)).await {
+        let (dossier, seq) = (self.dossier.clone(), self.last_seq);
+        match self.hub.with_log(move |log| log.compact(&dossier, &state, seq)).await {
             Ok(()) => {
                 self.since_snapshot = 0;
                 Ok(())

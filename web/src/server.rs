@@ -81,7 +81,8 @@ pub async fn serve(settings: Settings) -> Result<()> {
 
     let log = UpdateLog::open(&data.join("workspace.sqlite3")).context("ouverture du journal de l'espace de travail")?;
     // Corrections made in the workspace are engine inputs.
-    let hub = Hub::new(log, Arc::new(EngineCorrections::new(engine.clone())), settings.workspace.clone());
+    let hub = Hub::new(log, Arc::new(EngineCorrections::new(engine.clone())), settings.workspace.clone())
+        .context("démarrage du journal de l'espace de travail")?;
     let access = Arc::new(Mutex::new(access));
     let accounts = Arc::new(Mutex::new(accounts));
 

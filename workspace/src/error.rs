@@ -11,6 +11,9 @@ pub enum Error {
     /// The SQLite database (update log, access tables) failed.
     #[error("base de données de l'espace de travail : {0}")]
     Storage(#[from] rusqlite::Error),
+    /// The log writer failed to commit, or has stopped.
+    #[error("journal de l'espace de travail : {0}")]
+    Log(String),
     /// A stored snapshot or update could not be read back.
     #[error("journal du dossier {dossier} illisible : {reason}")]
     CorruptLog { dossier: String, reason: String },

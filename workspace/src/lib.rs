@@ -6,6 +6,7 @@
 //!
 //! - [`room`]: the room of one dossier (document, awareness, y-sync messages → [`room::Effects`]);
 //! - [`log`]: the durable update log and snapshots (SQLite, WAL, `synchronous = FULL`);
+//! - [`writer`]: the thread that owns the log and commits the appends of all rooms in groups;
 //! - [`access`]: memberships (`lecteur`, `redacteur`) and hashed access tokens;
 //! - [`corrections`]: the [`CorrectionSink`] corrections are handed to, as engine inputs.
 //!
@@ -16,9 +17,11 @@ pub mod corrections;
 pub mod error;
 pub mod log;
 pub mod room;
+pub mod writer;
 
 pub use access::{Access, Role};
 pub use corrections::CorrectionSink;
 pub use error::{Error, Result};
 pub use log::{StoredRoom, UpdateLog};
 pub use room::{ConnId, Effects, Room, Target, Verdict};
+pub use writer::LogWriter;

@@ -10,7 +10,7 @@
 //! Compaction writes the room's full state as a snapshot and deletes the updates it covers, in one
 //! transaction, so a crash in the middle leaves either the old or the new pair.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -38,6 +38,7 @@ impl StoredRoom {
 #[derive(Debug)]
 pub struct UpdateLog {
     db: Connection,
+    path: PathBuf,
 }
 
 impl UpdateLog {
@@ -57,22 +58,56 @@ impl UpdateLog {
                  state   BLOB NOT NULL
              );",
         )?;
-        Ok(Self { db })
+        Ok(Self { db, path: path.to_path_buf() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Append `updates` of `dossier` in one fsynced transaction; returns the last sequence number.
     pub fn append(&mut self, dossier: &str, updates: &[Vec<u8>]) -> Result<i64> {
+        Ok(self.append_groups(&[(dossier, updates)])?.pop().unwrap_or(0))
+    }
+
+    /// Append several groups of updates (of one dossier each) in one fsynced transaction (group
+    /// commit: one fsync for all of them); returns the last sequence number of each group (0 for
+    /// an empty group).
+    pub fn append_groups(&mut self, groups: &[(&str, &[Vec<u8>])]) -> Result<Vec<i64>> {
         let tx = self.db.transaction()?;
-        let mut last = 0;
+        let mut lasts = Vec::with_capacity(groups.len());
         {
             let mut insert = tx.prepare_cached("INSERT INTO updates (dossier, data) VALUES (?1, ?2)")?;
-            for update in updates {
-                insert.execute(params![dossier, update])?;
-                last = tx.last_insert_rowid();
+            for (dossier, updates) in groups {
+                let mut last = 0;
+                for update in *updates {
+                    insert.execute(params![dossier, update])?;
+                    last = tx.last_insert_rowid();
+                }
+                lasts.push(last);
             }
         }
         tx.commit()?;
-        Ok(last)
+        Ok(lasts)
+    }
+
+    /// WAL pages after which a commit of this connection checkpoints (SQLite's default: 1000).
+    pub fn set_autocheckpoint(&self, pages: i64) -> Result<()> {
+        self.db.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    /// Copy committed WAL pages into the database file without blocking writers (`PASSIVE`).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Make every later append fail (tests of the failure paths).
+    #[cfg(test)]
+    pub(crate) fn break_for_test(&mut self) {
+        self.db.execute_batch("DROP TABLE updates").unwrap();
     }
 
     /// Everything stored for `dossier` (empty for a new dossier).

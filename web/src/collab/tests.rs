@@ -141,7 +141,7 @@ impl CorrectionSink for MemorySink {
 
 fn hub(dir: &std::path::Path, limits: Limits) -> Arc<Hub> {
     let log = UpdateLog::open(&dir.join("workspace.sqlite3")).unwrap();
-    Hub::new(log, Arc::new(MemorySink::default()), limits)
+    Hub::new(log, Arc::new(MemorySink::default()), limits).unwrap()
 }
 
 fn logged_text(dir: &std::path::Path, dossier: &str) -> String {
@@ -226,7 +226,7 @@ async fn an_empty_room_is_unloaded_and_reopens_from_its_snapshot() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(hub.open_rooms(), 0, "the room left memory");
-    let stored = hub.log.lock().unwrap().load("d").unwrap();
+    let stored = hub.with_log(|log| log.load("d")).await.unwrap();
     assert!(stored.snapshot.is_some() && stored.updates.is_empty(), "compacted on unload");
     let mut late = Client::connect(&hub, "d", Role::Lecteur, false);
     assert_eq!(late.until_text("persisté").await, "persisté");
