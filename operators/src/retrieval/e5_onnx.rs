@@ -35,9 +35,11 @@ pub struct OnnxOptions {
 }
 
 impl Default for OnnxOptions {
+    /// Half the cores (at least one, at most four: the rest of the server keeps the others) and
+    /// batches of 8 windows: the best of `benches/benches/retrieval.rs` on the 2-core machine.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        Self { threads: cores.min(8), batch: 16 }
+        Self { threads: (cores / 2).clamp(1, 4), batch: 8 }
     }
 }
 

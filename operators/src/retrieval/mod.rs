@@ -252,6 +252,9 @@ pub struct Index {
     /// Embeddings by text hash: a passage withdrawn and re-added, or two passages with the same
     /// text, are embedded once.
     embeddings: RwLock<HashMap<String, Arc<[f32]>>>,
+    /// Embeddings are computed by a background worker ([`Index::embed_pending`]) rather than by
+    /// the next search: searches rank by BM25 at once and by the embeddings known so far.
+    background: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Index {
@@ -305,6 +308,7 @@ impl Index {
             entries: RwLock::new(HashMap::new()),
             embedder,
             embeddings: RwLock::new(HashMap::new()),
+            background: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -420,38 +424,67 @@ impl Index {
         Ok(())
     }
 
-    /// Make pending changes searchable: commit the full-text index and embed new texts.
+    /// Leave embeddings to a background worker calling [`Index::embed_pending`] (`true`), or
+    /// compute them in the next search (`false`, the default).
+    pub fn set_background_embedding(&self, on: bool) {
+        self.background.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Make pending changes searchable: commit the full-text index and, unless a background
+    /// worker does it, embed new texts.
     pub fn refresh(&self) -> Result<()> {
-        {
-            let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            if w.dirty {
-                w.writer.commit().map_err(tantivy_err)?;
-                self.reader.reload().map_err(tantivy_err)?;
-                w.dirty = false;
-            }
-        }
-        if let Some(embedder) = &self.embedder {
-            let missing: Vec<(String, Arc<Passage>)> = {
-                let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-                let known = self.embeddings.read().unwrap_or_else(|e| e.into_inner());
-                let mut seen = HashSet::new();
-                entries
-                    .values()
-                    .filter(|e| e.passage.kind == PassageKind::Sentence)
-                    .filter(|e| !known.contains_key(&e.text_key) && seen.insert(e.text_key.clone()))
-                    .map(|e| (e.text_key.clone(), e.passage.clone()))
-                    .collect()
-            };
-            if !missing.is_empty() {
-                let texts: Vec<&str> = missing.iter().map(|(_, p)| embedded_text(&p.text)).collect();
-                let vectors = embedder.passages(&texts)?;
-                let mut known = self.embeddings.write().unwrap_or_else(|e| e.into_inner());
-                for ((key, _), v) in missing.into_iter().zip(vectors) {
-                    known.insert(key, v.into());
-                }
-            }
+        self.commit()?;
+        if !self.background.load(std::sync::atomic::Ordering::Relaxed) {
+            self.embed_pending(usize::MAX)?;
         }
         Ok(())
+    }
+
+    /// Commit the full-text index (BM25 sees the changes).
+    pub fn commit(&self) -> Result<()> {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.dirty {
+            w.writer.commit().map_err(tantivy_err)?;
+            self.reader.reload().map_err(tantivy_err)?;
+            w.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Sentences waiting for their embedding (0 without an embedder).
+    pub fn pending_embeddings(&self) -> usize {
+        if self.embedder.is_none() {
+            return 0;
+        }
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let known = self.embeddings.read().unwrap_or_else(|e| e.into_inner());
+        entries.values().filter(|e| e.passage.kind == PassageKind::Sentence && !known.contains_key(&e.text_key)).count()
+    }
+
+    /// Embed the sentences that have no embedding yet, `chunk` texts per call of the model: each
+    /// chunk is searchable as soon as it is embedded. Returns how many texts were embedded.
+    pub fn embed_pending(&self, chunk: usize) -> Result<usize> {
+        let Some(embedder) = &self.embedder else { return Ok(0) };
+        let missing: Vec<(String, Arc<Passage>)> = {
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            let known = self.embeddings.read().unwrap_or_else(|e| e.into_inner());
+            let mut seen = HashSet::new();
+            entries
+                .values()
+                .filter(|e| e.passage.kind == PassageKind::Sentence)
+                .filter(|e| !known.contains_key(&e.text_key) && seen.insert(e.text_key.clone()))
+                .map(|e| (e.text_key.clone(), e.passage.clone()))
+                .collect()
+        };
+        for group in missing.chunks(chunk.max(1)) {
+            let texts: Vec<&str> = group.iter().map(|(_, p)| embedded_text(&p.text)).collect();
+            let vectors = embedder.passages(&texts)?;
+            let mut known = self.embeddings.write().unwrap_or_else(|e| e.into_inner());
+            for ((key, _), v) in group.iter().zip(vectors) {
+                known.insert(key.clone(), v.into());
+            }
+        }
+        Ok(missing.len())
     }
 
     /// The passages best matching `query`, best first.
@@ -642,7 +675,7 @@ impl Index {
 
 /// What is embedded of a sentence: its first 48 words (the engine's cost grows fast with
 /// length, and a sentence's topic is in its first words).
-fn embedded_text(text: &str) -> &str {
+pub fn embedded_text(text: &str) -> &str {
     match text.split_whitespace().nth(48) {
         Some(word) => {
             let end = word.as_ptr() as usize - text.as_ptr() as usize;
