@@ -16,6 +16,7 @@ use ap_operators::retrieval::{AskStatus, Embedder, Index, Query, SearchMode, ask
 use serde_json::Value;
 
 mod cli;
+mod http;
 
 /// Seed of the held-out dossiers (never used while writing the retrieval code).
 const HELD_OUT_SEED: u64 = 20_261_130;

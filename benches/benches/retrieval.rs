@@ -114,14 +114,17 @@ fn main() {
 
 /// Passages/s of each embedding path on the same sentences, and their distance to the reference.
 fn embedding_paths(libs: &NativeLibs, params: &Params) {
-    let (_, text) = read(params, 0);
-    let texts: Vec<String> = text
-        .passages
-        .iter()
-        .filter(|p| p.kind == PassageKind::Sentence)
-        .map(|p| embedded_text(&p.text).to_string())
-        .take(256)
-        .collect();
+    let mut texts: Vec<String> = Vec::new();
+    for i in 0..params.count {
+        if texts.len() >= 256 {
+            break;
+        }
+        let (_, text) = read(params, i);
+        texts.extend(
+            text.passages.iter().filter(|p| p.kind == PassageKind::Sentence).map(|p| embedded_text(&p.text).to_string()),
+        );
+    }
+    texts.truncate(256);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let words = texts.iter().map(|t| t.split_whitespace().count()).sum::<usize>() as f64 / texts.len() as f64;
     println!("embedding {} sentences ({words:.1} words on average):", texts.len());
