@@ -68,6 +68,9 @@ use crate::{Correction, Error, Result};
 /// memo ([`extract::PREPARE`] per document, [`extract::OCR_PAGE`] per page content hash).
 pub const EXTRACTION: (&str, u32) = ("extract_document", 2);
 
+/// Dossiers whose offence detector (and its memo of sentence scans) a worker keeps.
+const MAX_DETECTORS: usize = 64;
+
 /// Identifies a document within the engine.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct DocumentKey {
@@ -647,10 +650,18 @@ fn run_worker(worker: &mut timely::worker::Worker, context: &WorkerContext) {
                 })
                 .probe_with(&probe);
             let detect_counter = counters.clone();
-            let detected = texts.clone().reduce(move |_dossier, texts: &[(&Shared<DossierText>, isize)], out| {
+            // One detector per dossier remembers each sentence's scan: after an OCR fix only the
+            // changed sentences are read again. Bounded: past MAX_DETECTORS dossiers the memos are
+            // dropped and rebuilt on their next run (the result is the same, only slower once).
+            let mut detectors: HashMap<String, offence::Detector> = HashMap::new();
+            let detected = texts.clone().reduce(move |dossier, texts: &[(&Shared<DossierText>, isize)], out| {
                 if let Some((text, _)) = texts.first() {
                     detect_counter.detections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    out.push((Shared::new(text.key(), offence::detect(text, Domain::get())), 1));
+                    if detectors.len() >= MAX_DETECTORS && !detectors.contains_key(dossier) {
+                        detectors.clear();
+                    }
+                    let detector = detectors.entry(dossier.clone()).or_default();
+                    out.push((Shared::new(text.key(), detector.detect(text, Domain::get())), 1));
                 }
             });
             let corrections_of = |answers: bool| {
