@@ -415,3 +415,34 @@ fn offences_and_answers_follow_the_text_and_the_corrections() {
     let state = engine.dossier("d1");
     assert!(state.offences.is_empty() && state.answers.is_empty(), "{:?}", state.offences);
 }
+
+/// Timely's cluster mode on loopback.
+mod cluster;
+
+/// OCR is memoized per page content: a document sharing scanned pages with one already read
+/// (here, two of its pages copied into a new PDF) reads none of them again, and gets their text.
+#[test]
+fn a_document_sharing_scanned_pages_reads_none_of_them_again() {
+    let source = std::fs::read(ap_tests::project_root().join("datasets/sample/D000003/procedure.pdf")).unwrap();
+    let pdfium = NativeLibs::default().pdfium().unwrap();
+    let shared = {
+        let original = pdfium.load_pdf_from_byte_slice(&source, None).unwrap();
+        let mut copy = pdfium.create_new_pdf().unwrap();
+        copy.pages_mut().copy_page_range_from_document(&original, 1..=2, 0).unwrap();
+        copy.save_to_bytes().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), options()).unwrap();
+    let ocr_runs = || engine.counters().pages_ocr_run.load(std::sync::atomic::Ordering::Relaxed);
+    engine.add_document("s", "pv", "procedure.pdf", &source).unwrap();
+    engine.sync().unwrap();
+    assert_eq!(ocr_runs(), 3, "three scanned pages");
+    engine.add_document("s", "extrait", "extrait.pdf", &shared).unwrap();
+    engine.sync().unwrap();
+    assert_eq!(ocr_runs(), 3, "the shared pages come from the memo");
+    let texts = engine_texts(&engine, "s");
+    assert_eq!(texts.len(), 5, "{:?}", texts.keys());
+    assert_eq!(texts[&("extrait".to_string(), 1)], texts[&("pv".to_string(), 2)]);
+    assert_eq!(texts[&("extrait".to_string(), 2)], texts[&("pv".to_string(), 3)]);
+    assert!(!texts[&("extrait".to_string(), 1)].trim().is_empty());
+}

@@ -861,7 +861,10 @@ fn follow(
             sent = true;
         }
         if sent {
-            results_in.flush();
+            // Exchanged data leaves at the end of an epoch: close one (nobody waits on this
+            // dataflow's frontier, so its time may run ahead freely).
+            let next = *results_in.time() + 1;
+            results_in.advance_to(next);
         }
         if jobs_probe.done() {
             break;
@@ -920,9 +923,12 @@ fn drive(
         let mut arrived = Vec::new();
         let mut failed: Vec<(String, String)> = Vec::new();
         let mut new_jobs = false;
+        // Whether an input changed: only then does the dataflow's time advance.
+        let mut changed = false;
         for command in first.into_iter().chain(commands.try_iter()) {
             match command {
                 Command::Input(records) => {
+                    changed = true;
                     for (record, diff) in records {
                         match record {
                             InputRecord::Document { key, name, blob } => {
@@ -966,6 +972,7 @@ fn drive(
                 }
                 Command::Prepared(PrepareDone { blob, result }) => match result {
                     Ok(prepared) => {
+                        changed = true;
                         let file = prepared.jobs.first().map(|j| j.file.clone()).unwrap_or_default();
                         let mut pages = prepared.plan.native.len();
                         for page in prepared.plan.native {
@@ -998,7 +1005,9 @@ fn drive(
             }
         }
         if new_jobs {
-            jobs_in.flush();
+            // Exchanged data leaves at the end of an epoch (see `follow`).
+            let next = *jobs_in.time() + 1;
+            jobs_in.advance_to(next);
         }
         // Let the side dataflow move: jobs out, pages back.
         worker.step();
@@ -1015,6 +1024,7 @@ fn drive(
             if !w.remaining.remove(&done.number) {
                 continue;
             }
+            changed = true;
             match done.page {
                 Ok(page) => {
                     if done.process != 0 {
@@ -1042,6 +1052,12 @@ fn drive(
             extract::memoize_page(store, hash, page);
         }
 
+        if !changed && failed.is_empty() && arrived.is_empty() && running {
+            for tx in syncs {
+                let _ = tx.send(());
+            }
+            continue;
+        }
         time += 1;
         graph.documents.advance_to(time);
         graph.extracted.advance_to(time);

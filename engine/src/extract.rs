@@ -65,6 +65,7 @@ pub struct PageJob {
     /// Resolution to render or read the picture at.
     pub dpi: u32,
     /// Why the page is read by OCR.
+    #[serde(with = "crate::shared::self_described")]
     pub decision: OcrDecision,
     /// The page itself.
     pub source: PageSource,
@@ -89,6 +90,7 @@ pub struct PageDone {
     /// Content hash of the page.
     pub hash: String,
     /// The page read, or why it could not be (French).
+    #[serde(with = "crate::shared::self_described")]
     pub page: Result<Page, String>,
     /// Process that handled the job.
     pub process: usize,

@@ -1,10 +1,16 @@
 //! `assistant-parquet ingest` and `show`: put files into a dossier and look at what the engine
 //! made of them, from the command line, on the same data directory the server uses.
+//!
+//! Both take `--workers N` (timely worker threads) and timely's cluster mode
+//! (`--processes N --process-id I --hosts FILE`): the same command line runs on every machine,
+//! only `--process-id` changes. Process 0 holds the data directory's input log, blobs and state
+//! and prints the result; the others are compute nodes that read the pages partitioned to them
+//! (with the memo of their own `--data-dir`) and exit when process 0 is done.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use ap_engine::{Engine, EngineOptions};
+use ap_engine::{Cluster, Engine, EngineOptions, NodeReport};
 use ap_operators::native::NativeLibs;
 use serde::Serialize;
 
@@ -27,11 +33,96 @@ impl EngineArgs {
     }
 }
 
+/// Threads and processes of the engine (`ingest`, `show`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// Timely worker threads in this process.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// Processes taking part (timely's cluster mode); 1: this process alone.
+    #[arg(long, default_value_t = 1)]
+    pub processes: usize,
+    /// Index of this process, 0 to N-1. Process 0 holds the dossier and prints the result; the
+    /// others only read pages (their FILE arguments are ignored).
+    #[arg(long, default_value_t = 0)]
+    pub process_id: usize,
+    /// File of `host:port` lines, one per process, in process order (needed with --processes > 1).
+    #[arg(long)]
+    pub hosts: Option<PathBuf>,
+    /// Write this process's extraction counters to FILE (JSON) at the end.
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+}
+
+impl ClusterArgs {
+    /// The engine's cluster option, checked (messages in French).
+    pub fn cluster(&self) -> Result<Option<Cluster>> {
+        if self.workers == 0 {
+            bail!("--workers : au moins 1");
+        }
+        if self.processes <= 1 {
+            if self.process_id != 0 {
+                bail!("--process-id {} sans --processes : un seul processus porte le numéro 0", self.process_id);
+            }
+            return Ok(None);
+        }
+        if self.process_id >= self.processes {
+            bail!("--process-id {} : attendu de 0 à {}", self.process_id, self.processes - 1);
+        }
+        let Some(path) = &self.hosts else { bail!("--processes {} demande --hosts FICHIER (une ligne hôte:port par processus)", self.processes) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("lecture de la liste des hôtes {}", path.display()))?;
+        let hosts: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect();
+        if hosts.len() != self.processes {
+            bail!("{} : {} hôte(s) pour --processes {}", path.display(), hosts.len(), self.processes);
+        }
+        if let Some(bad) = hosts.iter().find(|h| h.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())) {
+            bail!("{} : « {bad} » n'est pas de la forme hôte:port", path.display());
+        }
+        Ok(Some(Cluster { process: self.process_id, hosts }))
+    }
+
+    /// Run this process as a compute node when it is not process 0; `None` when it is.
+    fn run_node(&self, engine: &EngineArgs) -> Result<Option<()>> {
+        let cluster = self.cluster()?;
+        if cluster.as_ref().is_none_or(|c| c.process == 0) {
+            return Ok(None);
+        }
+        let options = EngineOptions { cluster, ..engine_options(engine.lib_dir.as_deref(), self.workers) };
+        let report = ap_engine::run_compute_node(&engine.data_dir.join("engine"), options)
+            .with_context(|| format!("nœud de calcul {}", self.process_id))?;
+        eprintln!("processus {} : {} page(s) lue(s) par OCR, {} trouvée(s) dans le mémo", report.process, report.pages_ocr_run, report.pages_ocr_memo);
+        self.write_stats(&report)?;
+        Ok(Some(()))
+    }
+
+    /// Open the engine as process 0 (alone or the first of a cluster).
+    fn open(&self, engine: &EngineArgs) -> Result<Engine> {
+        let options = EngineOptions { cluster: self.cluster()?, ..engine_options(engine.lib_dir.as_deref(), self.workers) };
+        Engine::open(&engine.data_dir.join("engine"), options)
+            .with_context(|| format!("ouverture du moteur dans {}", engine.data_dir.display()))
+    }
+
+    fn write_stats(&self, report: &NodeReport) -> Result<()> {
+        if let Some(path) = &self.stats {
+            std::fs::write(path, serde_json::to_vec_pretty(report)?).with_context(|| format!("écriture de {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    fn report(&self, engine: &Engine) -> Result<()> {
+        let c = engine.counters();
+        let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
+        self.write_stats(&NodeReport { process: 0, pages_ocr_run: load(&c.pages_ocr_run), pages_ocr_memo: load(&c.pages_ocr_memo) })
+    }
+}
+
 /// Flags of `ingest`.
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Dossier to add the files to (created if new).
     #[arg(long)]
     pub dossier: String,
@@ -45,20 +136,29 @@ pub struct IngestArgs {
 pub struct ShowArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Dossier to show.
     #[arg(long)]
     pub dossier: String,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// With --json: the text of every page too.
+    #[arg(long)]
+    pub pages: bool,
 }
 
 /// Open the engine of a data directory.
 pub fn open_engine(data_dir: &std::path::Path, lib_dir: Option<&std::path::Path>) -> Result<Engine> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let options = EngineOptions { extraction_threads: threads, native: NativeLibs::new(lib_dir), ..EngineOptions::default() };
-    Engine::open(&data_dir.join("engine"), options)
+    Engine::open(&data_dir.join("engine"), engine_options(lib_dir, 1))
         .with_context(|| format!("ouverture du moteur dans {}", data_dir.display()))
+}
+
+/// Engine options of this machine: one extraction thread per core.
+fn engine_options(lib_dir: Option<&std::path::Path>, workers: usize) -> EngineOptions {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    EngineOptions { extraction_threads: threads, native: NativeLibs::new(lib_dir), workers, ..EngineOptions::default() }
 }
 
 /// Document id of a file: its name without extension.
@@ -68,7 +168,10 @@ pub fn document_id(path: &std::path::Path) -> String {
 
 /// `ingest`: add the files, wait until they are read, print what was found.
 pub fn ingest(args: IngestArgs) -> Result<()> {
-    let engine = args.engine.open()?;
+    if args.cluster.run_node(&args.engine)?.is_some() {
+        return Ok(());
+    }
+    let engine = args.cluster.open(&args.engine)?;
     let mut unreadable = Vec::new();
     let mut ids = std::collections::HashSet::new();
     for path in &args.files {
@@ -85,7 +188,8 @@ pub fn ingest(args: IngestArgs) -> Result<()> {
         }
     }
     engine.sync()?;
-    print_summary(&engine, &args.dossier, false)?;
+    args.cluster.report(&engine)?;
+    print_summary(&engine, &args.dossier, false, false)?;
     let failures = engine.dossier(&args.dossier).failures;
     for message in unreadable.iter().chain(failures.values()) {
         eprintln!("échec : {message}");
@@ -98,12 +202,16 @@ pub fn ingest(args: IngestArgs) -> Result<()> {
 
 /// `show`: what the engine holds for a dossier.
 pub fn show(args: ShowArgs) -> Result<()> {
-    let engine = args.engine.open()?;
+    if args.cluster.run_node(&args.engine)?.is_some() {
+        return Ok(());
+    }
+    let engine = args.cluster.open(&args.engine)?;
     engine.sync()?;
+    args.cluster.report(&engine)?;
     if engine.dossier(&args.dossier).documents.is_empty() {
         bail!("dossier inconnu ou vide : {}", args.dossier);
     }
-    print_summary(&engine, &args.dossier, args.json)
+    print_summary(&engine, &args.dossier, args.json, args.pages)
 }
 
 #[derive(Debug, Serialize)]
@@ -117,6 +225,15 @@ struct PieceView {
 }
 
 #[derive(Debug, Serialize)]
+struct PageView {
+    document: String,
+    number: u32,
+    /// `native` or `ocr`.
+    method: String,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
 struct Summary {
     dossier: String,
     progress: ap_engine::Progress,
@@ -126,13 +243,18 @@ struct Summary {
     failures: Vec<String>,
     /// Documents this process had to read (memo misses); 0 when everything came from the memo.
     extractions_run: usize,
+    /// Pages this process read by OCR (per-page memo misses).
+    pages_ocr_run: usize,
     /// Offences with their articles, evidence and users' reviews (`category`: taxonomy id).
     offences: Vec<ap_engine::ReviewedOffence>,
     /// Answers to the questions of the standing offences, with citations and reviews.
     answers: Vec<ap_engine::ReviewedAnswer>,
+    /// Page texts in order (`show --json --pages`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pages: Option<Vec<PageView>>,
 }
 
-fn print_summary(engine: &Engine, dossier: &str, json: bool) -> Result<()> {
+fn print_summary(engine: &Engine, dossier: &str, json: bool, pages: bool) -> Result<()> {
     let state = engine.dossier(dossier);
     let summary = Summary {
         dossier: dossier.into(),
@@ -153,8 +275,21 @@ fn print_summary(engine: &Engine, dossier: &str, json: bool) -> Result<()> {
         passages: state.passages.len(),
         failures: state.failures.values().cloned().collect(),
         extractions_run: engine.counters().extractions.load(std::sync::atomic::Ordering::Relaxed),
+        pages_ocr_run: engine.counters().pages_ocr_run.load(std::sync::atomic::Ordering::Relaxed),
         offences: state.offences.clone(),
         answers: state.answers.clone(),
+        pages: pages.then(|| {
+            state
+                .pages
+                .iter()
+                .map(|((document, number), p)| PageView {
+                    document: document.clone(),
+                    number: *number,
+                    method: if p.confidence.is_some() { "ocr" } else { "native" }.into(),
+                    text: p.text.clone(),
+                })
+                .collect()
+        }),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
