@@ -170,7 +170,24 @@ print(json.dumps({"seconds": dt, "query_ms": dq * 1000, "vectors": v.tolist()}))
     for threads in [1, 2] {
         for batch in [1, 8, 32] {
             let options = OnnxOptions { threads, batch };
-            paths.push((format!("ort, {threads} thread(s), batch {batch}"), Embedder::onnx(libs, options).unwrap()));
+            paths.push((format!("ort MatMulNBits, {threads} thread(s), batch {batch}"), Embedder::onnx(libs, options).unwrap()));
+        }
+    }
+    // The other conversion: fp32 weights, activation quantisation spelled out.
+    let dir = tempfile::tempdir().unwrap();
+    let fp32 = dir.path().join("e5-small-fp32.onnx");
+    let converted = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../operators/scripts/e5_to_onnx.py"))
+        .arg("--fp32")
+        .arg(&model)
+        .arg(&fp32)
+        .env("PYTHONPATH", package.join("../../python"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if converted {
+        for threads in [1, 2] {
+            let options = OnnxOptions { threads, batch: 8 };
+            paths.push((format!("ort fp32 MatMul, {threads} thread(s), batch 8"), Embedder::onnx_file(libs, &fp32, options).unwrap()));
         }
     }
     for (name, embedder) in paths {

