@@ -207,6 +207,37 @@ fn every_api_route_and_the_websocket_refuse_logged_out_users_and_non_members() {
 }
 
 #[test]
+fn repeated_failed_logins_make_the_login_wait_even_with_the_right_password() {
+    let server = Server::start(&[]).unwrap();
+    let password = server.command(&["account", "add", "--login", "claire", "--nom", "Claire Durand"]).unwrap();
+    let password = password.trim().to_string();
+    server.command(&["account", "add", "--login", "denis", "--nom", "Denis Petit"]).unwrap();
+    let client = server.client();
+    let attempt = |login: &str, password: &str| client.post(format!("{}/api/session", server.url)).json(&json!({ "login": login, "password": password })).send().unwrap();
+    // Five free failures, then each failure imposes a wait (1 s for the sixth).
+    for _ in 0..6 {
+        assert_eq!(attempt("claire", "devine-devine-devine").status(), 401);
+    }
+    let resp = attempt("Claire", &password);
+    assert_eq!(resp.status(), 429, "the right password is not even checked while waiting");
+    let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    let body: Value = resp.json().unwrap();
+    assert!(body["erreur"].as_str().unwrap().contains("trop de tentatives de connexion"), "{body}");
+    // Another login is not held back, and an unknown login counts the same way (no account probing).
+    assert_eq!(attempt("denis", "devine-devine-devine").status(), 401);
+    for _ in 0..6 {
+        assert_eq!(attempt("inconnu", "devine-devine-devine").status(), 401);
+    }
+    assert_eq!(attempt("inconnu", "devine-devine-devine").status(), 429);
+    // Once the wait is over, the right password opens a session and clears the count.
+    std::thread::sleep(std::time::Duration::from_millis(retry * 1000 + 200));
+    assert_eq!(attempt("claire", &password).status(), 200);
+    assert_eq!(attempt("claire", "devine-devine-devine").status(), 401);
+    assert_eq!(attempt("claire", &password).status(), 200, "the count started again after the success");
+}
+
+#[test]
 fn csrf_is_required_on_every_write_and_a_lecteur_cannot_write() {
     let server = Server::start(&[]).unwrap();
     let alice = user(&server, "alice");

@@ -19,6 +19,7 @@ mod eval_cmd;
 mod export_cmd;
 mod server;
 mod text_cmd;
+mod throttle;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};

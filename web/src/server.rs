@@ -38,6 +38,8 @@ pub struct AppState {
     pub engine: Arc<ap_engine::Engine>,
     /// Accounts, sessions, the dossier register and the audit log.
     pub accounts: Arc<Mutex<Accounts>>,
+    /// Failed logins per login, to slow down password guessing.
+    pub login_throttle: crate::throttle::LoginThrottle,
 }
 
 /// Build the router over `state`.
@@ -91,7 +93,7 @@ pub async fn serve(settings: Settings) -> Result<()> {
     println!("assistant-parquet écoute sur http://{local}");
     tracing::info!(%local, data_dir = %settings.data_dir.display(), "server started");
 
-    let app = router(Arc::new(AppState { settings, native, hub, access, engine, accounts }));
+    let app = router(Arc::new(AppState { settings, native, hub, access, engine, accounts, login_throttle: crate::throttle::LoginThrottle::new(crate::throttle::Policy::default()) }));
     // TCP_NODELAY on every accepted connection (axum 0.8 leaves Nagle on): the workspace sends
     // small WebSocket frames back to back, and Nagle would hold each one until the client's
     // delayed ACK (up to 40 ms) — that was the fan-out p99 of the load bench.

@@ -107,7 +107,7 @@ impl Api {
 fn api() -> Api {
     use Audience::*;
     Api::new()
-        .route(Method::POST, "/api/session", Public, "Se connecter (identifiant, mot de passe) : ouvre une session", session::login)
+        .route(Method::POST, "/api/session", Public, "Se connecter (identifiant, mot de passe) : ouvre une session ; après 5 échecs, attente croissante (429, Retry-After)", session::login)
         .route(Method::GET, "/api/session", Session, "La session en cours (identifiant, nom, jeton CSRF)", session::current)
         .route(Method::DELETE, "/api/session", Session, "Se déconnecter", session::logout)
         .route(Method::GET, "/api/dossiers", Session, "Les dossiers dont on est membre, avec l'avancement", dossiers::list)

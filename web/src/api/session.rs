@@ -12,6 +12,7 @@ use super::{Caller, audit, blocking, refuse, session_cookie};
 use crate::auth::{SESSION_COOKIE, SESSION_SECONDS};
 use crate::error::AppError;
 use crate::server::AppState;
+use crate::throttle::french_duration;
 
 #[derive(Debug, Deserialize)]
 pub struct Credentials {
@@ -29,6 +30,15 @@ pub async fn login(State(state): State<Arc<AppState>>, body: axum::body::Bytes) 
     let Ok(creds) = serde_json::from_slice::<Credentials>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "identifiant et mot de passe attendus : {\"login\": …, \"password\": …}");
     };
+    let now = std::time::Instant::now();
+    if let Err(wait) = state.login_throttle.check(&creds.login, now) {
+        tracing::warn!(login = creds.login, "login attempt while throttled");
+        let retry = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let message = format!("trop de tentatives de connexion : réessayez dans {}", french_duration(wait));
+        let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &message);
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry));
+        return response;
+    }
     let accounts = state.accounts.clone();
     let login = creds.login.trim().to_string();
     let opened = blocking(move || {
@@ -41,11 +51,13 @@ pub async fn login(State(state): State<Arc<AppState>>, body: axum::body::Bytes) 
     .await;
     match opened {
         Ok(Ok(Some((token, session)))) => {
+            state.login_throttle.succeeded(&creds.login);
             audit(&state, &session.login, "connexion", None, None).await;
             ([(header::SET_COOKIE, cookie(&state, &token, SESSION_SECONDS))], Json(session)).into_response()
         }
         Ok(Ok(None)) => {
-            tracing::warn!(login = creds.login, "failed login");
+            let wait = state.login_throttle.failed(&creds.login, now);
+            tracing::warn!(login = creds.login, wait_s = wait.as_secs(), "failed login");
             refuse(StatusCode::UNAUTHORIZED, "identifiant ou mot de passe incorrect")
         }
         Ok(Err(e)) => AppError::unavailable(e).into_response(),
