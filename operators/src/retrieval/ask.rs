@@ -90,7 +90,7 @@ pub fn retrieve(index: &Index, question: &str, limit: usize) -> Result<Vec<Hit>>
 /// Answer `question` from the dossier's passages found by `index`.
 pub fn ask(dossier: &DossierText, index: &Index, question: &str) -> Result<AskAnswer> {
     let hits = retrieve(index, question, 5)?;
-    Ok(answer_from_hits(dossier, index, question, hits)?)
+    answer_from_hits(dossier, index, question, hits)
 }
 
 /// The extractive answer, once the paragraphs are retrieved (so that callers can stream the

@@ -7,10 +7,14 @@
 //!
 //! - BM25 over tantivy, with a French analyzer: lower case, French stop words, accents folded,
 //!   Snowball French stemmer ("élèves", "eleves" and "élève" meet);
-//! - optionally, dense embeddings (multilingual-e5-small, [`embed`]): cosine between the
-//!   question and each sentence (its first 48 words; a paragraph scores as its best sentence),
-//!   for questions worded differently from the file. Only sentences are embedded: the C
-//!   engine's cost grows fast with length (about 20 short sentences/s per core here).
+//! - optionally, dense embeddings (multilingual-e5-small, [`embed`]: through ONNX Runtime by
+//!   default, [`e5_onnx`]): cosine between the question and each sentence (its first 48 words;
+//!   a paragraph scores as its best sentence), for questions worded differently from the file.
+//!   Only sentences are embedded: the model's cost grows fast with length.
+//!
+//! Embeddings are computed by the next search ([`Index::refresh`]) or, for an index the engine
+//! holds (`ap_engine::retrieval`), by a background worker ([`Index::embed_pending`]) while
+//! searches rank by BM25 and the embeddings known so far.
 //!
 //! Both are fused by reciprocal rank fusion; filters by piece kind, person and page range apply
 //! to both. Each [`Hit`] carries highlight ranges (the passage's words that match the question's
@@ -640,7 +644,7 @@ impl Index {
             .collect();
         let mut best: HashMap<&str, f32> = HashMap::new();
         if query.passage_kind != Some(PassageKind::Sentence) {
-            let mut paragraphs: HashMap<(&str, u32), Vec<(&Range<usize>, &str)>> = HashMap::new();
+            let mut paragraphs: HashMap<(&str, u32), ParagraphSpans<'_>> = HashMap::new();
             for e in entries.values().filter(|e| e.passage.kind == PassageKind::Paragraph && keep(e)) {
                 for span in &e.passage.spans {
                     paragraphs.entry((e.passage.document.as_str(), span.page)).or_default().push((&span.range, e.passage.id.as_str()));
@@ -672,6 +676,9 @@ impl Index {
         Ok(scored)
     }
 }
+
+/// The spans of the paragraphs printed on one page: (byte range on the page, paragraph id).
+type ParagraphSpans<'a> = Vec<(&'a Range<usize>, &'a str)>;
 
 /// What is embedded of a sentence: its first 48 words (the engine's cost grows fast with
 /// length, and a sentence's topic is in its first words).
