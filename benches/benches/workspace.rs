@@ -6,11 +6,16 @@
 //! observer), p50/p99 fan-out latency, server CPU (cores used over the run) and memory (peak RSS
 //! and RSS growth), with the ratio reference / ours (above 1: ours is better). Durability differs:
 //! our server fsyncs every batch before broadcasting it; the reference keeps rooms in memory only.
+//! So our fan-out latency can never be below the disk's fsync latency: before each size the bench
+//! measures it (`fdatasync` of small appends, in the temporary directory the server's data goes
+//! to) and prints it with the load average, to read the latencies against.
 //!
 //! `cargo bench -p ap-benches --bench workspace` (needs `make setup` for tests/js/node_modules and a
 //! built binary: `cargo build -p ap-web`, or `--release`, or ASSISTANT_PARQUET_BIN).
 //! Knobs: WORKSPACE_BENCH_SECONDS (10), WORKSPACE_BENCH_RATE (edits per client per second, 5),
-//! WORKSPACE_BENCH_CLIENTS ("50,200").
+//! WORKSPACE_BENCH_CLIENTS ("50,200"), WORKSPACE_BENCH_DATA_DIR (where our server's data directory
+//! is made, the system's temporary directory by default: on a tmpfs such as /dev/shm, fsync costs
+//! nothing, which shows what our server costs apart from the disk).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -57,6 +62,31 @@ fn memory_mib(pid: u32) -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// p50 and p99 of `fdatasync` after a small append, in ms, on the disk of the temporary directory.
+fn fsync_latency_ms() -> (f64, f64) {
+    use std::io::Write;
+    let dir = data_tempdir();
+    let mut file = std::fs::File::create(dir.path().join("probe")).unwrap();
+    let mut times: Vec<f64> = (0..200)
+        .map(|_| {
+            file.write_all(&[7u8; 100]).unwrap();
+            let t = std::time::Instant::now();
+            file.sync_data().unwrap();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times[times.len() * 99 / 100])
+}
+
+/// A temporary directory under WORKSPACE_BENCH_DATA_DIR, or the system's temporary directory.
+fn data_tempdir() -> tempfile::TempDir {
+    match std::env::var_os("WORKSPACE_BENCH_DATA_DIR") {
+        Some(parent) => tempfile::tempdir_in(parent).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -86,7 +116,7 @@ impl Drop for Running {
 }
 
 fn start_ours() -> Running {
-    let data = tempfile::tempdir().unwrap();
+    let data = data_tempdir();
     let out = Command::new(binary())
         .args(["access", "grant", "--dossier", "bench", "--user", "bench", "--role", "redacteur", "--data-dir"])
         .arg(data.path())
@@ -191,6 +221,12 @@ fn main() {
         "clients", "server", "delivered/s", "ratio", "p50 ms", "p99 ms", "cpu cores", "peak MiB", "growth MiB"
     );
     for clients in sizes {
+        let (fsync_p50, fsync_p99) = fsync_latency_ms();
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        println!(
+            "fdatasync where our log goes: p50 {fsync_p50:.2} ms, p99 {fsync_p99:.2} ms; load average {}",
+            load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        );
         let ours = measure(start_ours(), clients, seconds, rate);
         let reference = measure(start_reference(), clients, seconds, rate);
         for (name, x) in [("ours", &ours), ("reference", &reference)] {

@@ -646,6 +646,35 @@ impl RateLimit {
     }
 }
 
+/// Frames a writer sends with one flush at most.
+const FRAMES_PER_FLUSH: usize = 64;
+
+/// Send `first` and the frames already queued behind it (up to [`FRAMES_PER_FLUSH`]), each in its
+/// own WebSocket message, with one flush: under load a client gets several frames per write
+/// instead of one write each. A close found in the queue stops there and is left in `close`.
+async fn send_queued<S>(
+    sink: &mut S,
+    first: Bytes,
+    out_rx: &mut mpsc::Receiver<Outbound>,
+    close: &mut Option<(u16, String)>,
+) -> Result<(), S::Error>
+where
+    S: Sink<Message> + Unpin,
+{
+    sink.feed(Message::Binary(first)).await?;
+    for _ in 1..FRAMES_PER_FLUSH {
+        match out_rx.try_recv() {
+            Ok(Outbound::Frame(frame)) => sink.feed(Message::Binary(frame)).await?,
+            Ok(Outbound::Close(code, reason)) => {
+                *close = Some((code, reason));
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
+}
+
 /// Serve one accepted WebSocket connection of `role` in `dossier` until it closes.
 pub async fn serve_connection<S, E>(hub: Arc<Hub>, socket: S, dossier: String, role: Role)
 where
@@ -688,9 +717,19 @@ where
                 out = out_rx.recv() => match out {
                     Some(Outbound::Frame(frame)) => {
                         idle_until = tokio::time::Instant::now() + keepalive;
-                        tokio::select! {
-                            sent = sink.send(Message::Binary(frame)) => if sent.is_err() { return },
-                            () = kick.notified() => break kicked(&mut out_rx, &mut close_rx),
+                        let mut queued_close = None;
+                        let sent = tokio::select! {
+                            sent = send_queued(&mut sink, frame, &mut out_rx, &mut queued_close) => Some(sent.is_ok()),
+                            () = kick.notified() => None,
+                        };
+                        match sent {
+                            None => break kicked(&mut out_rx, &mut close_rx),
+                            Some(false) => return,
+                            Some(true) => {
+                                if let Some(close) = queued_close {
+                                    break Some(close);
+                                }
+                            }
                         }
                     }
                     Some(Outbound::Close(code, reason)) => break Some((code, reason)),

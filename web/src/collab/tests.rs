@@ -167,6 +167,38 @@ async fn what_a_client_receives_is_already_in_the_log() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_the_log_fails_to_commit_reaches_nobody_and_the_room_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub(dir.path(), Limits::default());
+    let a = Client::connect(&hub, "d", Role::Redacteur, false);
+    let mut b = Client::connect(&hub, "d", Role::Redacteur, false);
+    a.type_text("gardé");
+    assert_eq!(b.until_text("gardé").await, "gardé");
+    // Break the log under the writer thread: its next commit fails.
+    let db = rusqlite::Connection::open(dir.path().join("workspace.sqlite3")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    db.execute_batch("DROP TABLE updates").unwrap();
+    a.type_text(" perdu");
+    // b gets the storage-error close, and never the update that was not committed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        match tokio::time::timeout_at(deadline, b.recv.recv()).await {
+            Ok(Some(Message::Binary(bytes))) => {
+                if let Ok(Y::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u))) = Y::decode_v1(&bytes) {
+                    b.doc.transact_mut().apply_update(Update::decode_v1(&u).unwrap()).unwrap();
+                }
+            }
+            Ok(Some(Message::Close(frame))) => break frame.map(|f| f.code),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break None,
+        }
+    };
+    assert_eq!(code, Some(1011));
+    let text = b.doc.get_or_insert_text("t");
+    assert_eq!(text.get_string(&b.doc.transact()), "gardé");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_client_is_dropped_and_the_others_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let hub = hub(dir.path(), Limits { outbound_queue: 16, ..Limits::default() });
