@@ -114,11 +114,22 @@ fn memo_and_log_mean_no_extraction_twice_even_across_restarts() {
 /// current at that step.
 #[test]
 fn incremental_state_equals_from_scratch_oracle() {
+    oracle(options());
+}
+
+/// The same with three timely workers: documents and dossiers are reduced on different workers,
+/// the state is published from worker 0.
+#[test]
+fn incremental_state_equals_from_scratch_oracle_on_three_workers() {
+    oracle(EngineOptions { workers: 3, ..options() });
+}
+
+fn oracle(options: EngineOptions) {
     let pdfium = NativeLibs::default().pdfium().unwrap();
     let ingestor = Ingestor::new(pdfium, IngestOptions::default());
     let pool: Vec<Vec<u8>> = (0..5).map(|i| native_pdf(&format!("V{i}"), 1 + i % 3)).collect();
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path(), options()).unwrap();
+    let engine = Engine::open(dir.path(), options).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     // Oracle inputs: document id → pool index; correction id → (passage, text, second).
     let mut docs: BTreeMap<String, usize> = BTreeMap::new();
@@ -298,6 +309,7 @@ fn sigkill_during_ingestion_loses_no_acknowledged_document() {
     assert!(first["progress"]["pages_ocr"].as_u64().unwrap() >= 3, "{first}");
     let second = show();
     assert_eq!(second["extractions_run"], 0, "nothing is read twice: {second}");
+    assert_eq!(second["pages_ocr_run"], 0, "no page is recognised twice: {second}");
     assert_eq!(second["progress"], first["progress"]);
 }
 
