@@ -189,6 +189,13 @@ fn the_web_application_end_to_end_in_chromium() {
     let s = ok(&report, "annotations");
     assert_eq!(s["seen"], s["comment"], "{s}");
 
+    // Corrections made with the UI's buttons reach the other user and the API.
+    let s = ok(&report, "review_in_the_ui");
+    assert_eq!(s["apiAnswer"]["text"], s["corrected"], "{s}");
+    assert_eq!(s["apiAnswer"]["review"]["kind"], "edited", "the edited answer is marked: {s}");
+    assert!(s["apiAnswer"]["machine"]["text"].as_str().is_some_and(|t| !t.is_empty()), "the machine's answer is kept beside: {s}");
+    assert_eq!(s["apiOffence"]["review"]["kind"], "rejected", "the dismissed offence is marked: {s}");
+
     let s = ok(&report, "read_only_member");
     assert_eq!(s["editable"], "false", "{s}");
     assert_eq!(s["unchanged"], true, "{s}");

@@ -360,6 +360,41 @@ try {
     return { comment, seen, selected };
   });
 
+  await step("review_in_the_ui", async () => {
+    // Alice corrects an answer with the quick view's buttons; Bob, on his own quick view, sees
+    // the corrected text arrive without reloading (Yjs corrections → engine → events).
+    const q = `${base}/dossiers/${encodeURIComponent(dossier)}/reponses`;
+    await alice.goto(q);
+    await bob.goto(q);
+    const card = alice.locator('.ap-answer[data-status="found"]').first();
+    await card.waitFor({ timeout: T });
+    const question = await card.getAttribute("data-question");
+    const bobCard = bob.locator(`.ap-answer[data-question="${question}"]`);
+    await bobCard.waitFor({ timeout: T });
+    const corrected = "Réponse corrigée par Alice depuis la vue rapide.";
+    await card.getByRole("button", { name: "Modifier" }).click();
+    await card.getByLabel("Réponse corrigée").fill(corrected);
+    await card.getByRole("button", { name: "Enregistrer" }).click();
+    await until(async () => (await alice.locator(`.ap-answer[data-question="${question}"]`).innerText()).includes(corrected), T, "Alice's card shows her text");
+    await until(async () => (await bobCard.innerText()).includes(corrected), T, "Bob's card shows Alice's text");
+    const answers = await apiCall(alice, "GET", `/api/dossiers/${encodeURIComponent(dossier)}/answers`);
+    const list = Array.isArray(answers.json) ? answers.json : answers.json?.answers;
+    const apiAnswer = list.find((a) => a.question === question);
+    await shot(bob, "11b-reponse-corrigee-bob", false);
+    // Alice dismisses an offence on the overview; the card says so and the API agrees.
+    const overview = `${base}/dossiers/${encodeURIComponent(dossier)}`;
+    await alice.goto(overview);
+    const offence = alice.locator(".ap-offence").first();
+    await offence.waitFor({ timeout: T });
+    const category = await offence.getAttribute("data-category");
+    await offence.getByRole("button", { name: "Écarter" }).click();
+    await until(async () => (await alice.locator(`.ap-offence[data-category="${category}"]`).innerText()).includes("Écartée"), T, "offence marked as dismissed");
+    const offences = await apiCall(alice, "GET", `/api/dossiers/${encodeURIComponent(dossier)}/offences`);
+    const olist = Array.isArray(offences.json) ? offences.json : offences.json?.offences;
+    await shot(alice, "11c-infraction-ecartee", false);
+    return { question, corrected, apiAnswer, category, apiOffence: olist.find((o) => o.category === category) };
+  });
+
   await step("read_only_member", async () => {
     carol = await login(browser, config.users.lecteur);
     await carol.goto(`${base}/dossiers/${encodeURIComponent(dossier)}/synthese`);

@@ -172,13 +172,16 @@ function Offences({ data }: { data: DossierData }) {
 }
 
 function correctedLabel(o: Offence): string | null {
-  const c = o.corrected;
-  if (!c) return null;
-  const s = typeof c === "string" ? c : JSON.stringify(c);
-  if (/confirm/.test(s)) return "Confirmée";
-  if (/add|ajout/.test(s)) return "Ajoutée";
-  if (/reject|rejet/.test(s)) return "Écartée";
-  return "Corrigée";
+  switch (o.review?.kind) {
+    case "confirmed":
+      return `Confirmée par ${o.review.author}`;
+    case "added":
+      return `Ajoutée par ${o.review.author}`;
+    case "rejected":
+      return `Écartée par ${o.review.author}`;
+    default:
+      return null;
+  }
 }
 
 function OffenceCard({ o, data, busy, act }: { o: Offence; data: DossierData; busy: string | null; act: (k: string, f: () => Promise<unknown>) => void }) {

@@ -6,7 +6,7 @@ import { Button } from "@codegouvfr/react-dsfr/Button";
 import { Badge } from "@codegouvfr/react-dsfr/Badge";
 import { api, messageOf, type Answer, type Citation } from "./api";
 import type { DossierData } from "./Dossier";
-import { citationLabel, statusLabel, valueText } from "./labels";
+import { citationLabel, reviewLabel, statusLabel, valueText } from "./labels";
 import { categoryLabel } from "./taxonomy";
 import { insertCited } from "./Synthesis";
 
@@ -76,9 +76,9 @@ function AnswerCard({ a, data }: { a: Answer; data: DossierData }) {
         <Badge severity={severity} small noIcon>
           {statusLabel(a.status)}
         </Badge>
-        {a.corrected ? (
+        {a.review ? (
           <Badge severity="new" small noIcon className="fr-ml-1w">
-            Corrigée
+            {reviewLabel(a.review.kind)}
           </Badge>
         ) : null}
       </header>
@@ -96,8 +96,13 @@ function AnswerCard({ a, data }: { a: Answer; data: DossierData }) {
         </div>
       ) : (
         <>
-          {a.status === "found" && <p className="fr-text--sm fr-mb-1w ap-answer__value">{valueText(a.value)}</p>}
+          {a.status === "found" && a.review?.kind !== "edited" && <p className="fr-text--sm fr-mb-1w ap-answer__value">{valueText(a.value)}</p>}
           <p className="fr-mb-1w ap-answer__text">{a.text}</p>
+          {a.review?.kind === "edited" && a.machine && (
+            <p className="fr-text--xs fr-mb-1w ap-answer__machine">
+              Corrigée par {a.review.author} ; réponse initiale de l'outil : {a.machine.text}
+            </p>
+          )}
           <Sources citations={a.citations} data={data} />
         </>
       )}

@@ -39,6 +39,15 @@ export type DossierView = {
 
 export type OffenceArticle = { id: string; text: string };
 
+/** What a user decided about an offence or an answer (`null` while nobody reviewed it). */
+export type Review = {
+  kind: "confirmed" | "rejected" | "added" | "accepted" | "edited";
+  correction: string;
+  author: string;
+  time: string;
+  reason?: string;
+};
+
 export type Offence = {
   category: string;
   label: string;
@@ -47,7 +56,7 @@ export type Offence = {
   confidence: number;
   evidence: Citation[];
   pieces: [string, number][];
-  corrected?: unknown;
+  review?: Review | null;
 };
 
 export type AnswerVersion = { value: unknown; text: string; citations: Citation[] };
@@ -62,7 +71,9 @@ export type Answer = {
   confidence: number;
   citations: Citation[];
   versions: AnswerVersion[];
-  corrected?: unknown;
+  review?: Review | null;
+  /** The machine's answer, kept beside an answer a user edited. */
+  machine?: Omit<Answer, "review" | "machine">;
 };
 
 export type PageText = {

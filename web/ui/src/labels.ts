@@ -50,3 +50,17 @@ export function valueText(value: unknown): string {
   }
   return String(value);
 }
+
+/** The badge of an answer a user reviewed. */
+export function reviewLabel(kind: string): string {
+  switch (kind) {
+    case "accepted":
+      return "Acceptée";
+    case "edited":
+      return "Corrigée";
+    case "rejected":
+      return "Rejetée";
+    default:
+      return "Revue";
+  }
+}
