@@ -429,6 +429,10 @@ fn corrections_go_through_the_room_and_deletion_removes_every_trace() {
     let docx = call(&client, Method::GET, &format!("{base}/synthesis.docx"), Some(&alice)).send().unwrap();
     assert_eq!(docx.status(), 200);
     assert!(docx.bytes().unwrap().starts_with(b"PK"));
+    let pdf = call(&client, Method::GET, &format!("{base}/synthesis.pdf"), Some(&alice)).send().unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().unwrap().starts_with(b"%PDF-"));
 
     // Delete: gone from the list, the room refuses, the engine forgot the documents.
     let resp = call(&client, Method::DELETE, &base, Some(&alice)).send().unwrap();

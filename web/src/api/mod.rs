@@ -18,6 +18,7 @@ mod events;
 mod review;
 mod session;
 mod synthesis;
+mod synthesis_pdf;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -129,6 +130,7 @@ fn api() -> Api {
         .route(Method::POST, "/api/dossiers/{dossier}/answers/{question}/{action}", Redacteur, "Accepter (accept), corriger (edit) ou rejeter (reject) une réponse", review::judge_answer)
         .route(Method::GET, "/api/dossiers/{dossier}/summary", Membre, "Le projet de résumé des faits", review::summary)
         .route(Method::GET, "/api/dossiers/{dossier}/synthesis.docx", Membre, "La synthèse au format DOCX, citations en notes de bas de page", synthesis::docx)
+        .route(Method::GET, "/api/dossiers/{dossier}/synthesis.pdf", Membre, "La synthèse au format PDF, citations en notes de bas de page", synthesis::pdf)
         .route(Method::GET, "/api/dossiers/{dossier}/export.zip", Membre, "Les données du dossier en fichiers Parquet (ZIP) : documents, pages, passages, pièces, infractions, réponses, citations, corrections, annotations", crate::export_cmd::download)
         .route(Method::POST, "/api/dossiers/{dossier}/ask", Membre, "Poser une question libre sur la procédure : passages trouvés puis réponse citée (NDJSON)", crate::ask_http::ask)
 }

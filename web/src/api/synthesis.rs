@@ -1,4 +1,5 @@
-//! `GET /api/dossiers/{dossier}/synthesis.docx`: the synthesis drafted together, as a Word file.
+//! `GET /api/dossiers/{dossier}/synthesis.docx`: the synthesis drafted together, as a Word file
+//! (the PDF is typeset in [`super::synthesis_pdf`] from the same blocks).
 //!
 //! The text is the room's `synthesis` XmlFragment as the log holds it (every acknowledged edit
 //! is there). The format is the web application's (`workspace/README.md`, "Synthesis
@@ -67,8 +68,16 @@ pub fn build_docx(title: &str, blocks: &[SynthesisBlock]) -> Result<Vec<u8>, Str
     Ok(out.into_inner())
 }
 
-/// `GET /api/dossiers/{dossier}/synthesis.docx`.
-pub async fn docx(State(state): State<Arc<AppState>>, member: Member) -> Response {
+/// A file of the synthesis: how to build it and how to serve it.
+struct Format {
+    build: fn(&str, &[SynthesisBlock]) -> Result<Vec<u8>, String>,
+    extension: &'static str,
+    content_type: &'static str,
+    audit: &'static str,
+}
+
+/// Build the synthesis of `member`'s dossier in `format` (off the async threads) and serve it.
+async fn export(state: Arc<AppState>, member: Member, format: Format) -> Response {
     let blocks = match state.hub.synthesis(&member.dossier).await {
         Ok(b) => b,
         Err(e) => return AppError::unavailable(e).into_response(),
@@ -79,22 +88,37 @@ pub async fn docx(State(state): State<Arc<AppState>>, member: Member) -> Respons
         .await
         .unwrap_or_else(|_| member.dossier.clone());
     let title = format!("Synthèse — {nom}");
-    match tokio::task::spawn_blocking(move || build_docx(&title, &blocks)).await {
+    match tokio::task::spawn_blocking(move || (format.build)(&title, &blocks)).await {
         Ok(Ok(bytes)) => {
-            audit(&state, &member.login, "téléchargement", Some(&member.dossier), Some("synthèse (DOCX)")).await;
-            let disposition = format!("attachment; filename=\"synthese-{}.docx\"", member.dossier);
-            (
-                [
-                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                bytes,
-            )
-                .into_response()
+            audit(&state, &member.login, "téléchargement", Some(&member.dossier), Some(format.audit)).await;
+            let disposition = format!("attachment; filename=\"synthese-{}.{}\"", member.dossier, format.extension);
+            ([(header::CONTENT_TYPE, format.content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
         }
         Ok(Err(e)) => AppError::unavailable(e).into_response(),
         Err(e) => AppError::unavailable(e).into_response(),
     }
+}
+
+/// `GET /api/dossiers/{dossier}/synthesis.docx`.
+pub async fn docx(State(state): State<Arc<AppState>>, member: Member) -> Response {
+    let format = Format {
+        build: build_docx,
+        extension: "docx",
+        content_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        audit: "synthèse (DOCX)",
+    };
+    export(state, member, format).await
+}
+
+/// `GET /api/dossiers/{dossier}/synthesis.pdf`.
+pub async fn pdf(State(state): State<Arc<AppState>>, member: Member) -> Response {
+    let format = Format {
+        build: |title, blocks| super::synthesis_pdf::build_pdf(title, blocks).map(|(bytes, _pages)| bytes),
+        extension: "pdf",
+        content_type: "application/pdf",
+        audit: "synthèse (PDF)",
+    };
+    export(state, member, format).await
 }
 
 #[cfg(test)]

@@ -113,6 +113,9 @@ export function Synthesis({ data }: { data: DossierData }) {
         <a className="fr-btn fr-btn--secondary fr-btn--sm fr-icon-download-line fr-btn--icon-left" href={api.docxUrl(data.dossier)} download>
           Exporter en DOCX
         </a>
+        <a className="fr-btn fr-btn--secondary fr-btn--sm fr-icon-download-line fr-btn--icon-left fr-ml-1w" href={api.synthesisPdfUrl(data.dossier)} download>
+          Exporter en PDF
+        </a>
       </div>
       {editable && (
         <div className="fr-mb-1w">

@@ -168,6 +168,7 @@ export const api = {
   eventsUrl: (dossier: string) => `${d(dossier)}/events`,
   documentsUrl: (dossier: string) => `${d(dossier)}/documents`,
   docxUrl: (dossier: string) => `${d(dossier)}/synthesis.docx`,
+  synthesisPdfUrl: (dossier: string) => `${d(dossier)}/synthesis.pdf`,
   askUrl: (dossier: string) => `${d(dossier)}/ask`,
 };
 
