@@ -122,11 +122,12 @@ pub async fn pdf(State(state): State<Arc<AppState>>, member: Member) -> Response
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ap_workspace::room::SynthesisRun;
 
-    fn run(text: &str, citation: Option<serde_json::Value>) -> SynthesisRun {
+    /// A run of synthesis text, with a `citation` mark when given.
+    pub(crate) fn run(text: &str, citation: Option<serde_json::Value>) -> SynthesisRun {
         let mut marks = serde_json::Map::new();
         if let Some(c) = citation {
             marks.insert("citation".into(), c);

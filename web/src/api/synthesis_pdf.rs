@@ -258,16 +258,8 @@ pub fn build_pdf(title: &str, blocks: &[SynthesisBlock]) -> Result<(Vec<u8>, usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ap_workspace::room::SynthesisRun;
+    use super::super::synthesis::tests::run;
     use pdfium_render::prelude::*;
-
-    fn run(text: &str, citation: Option<serde_json::Value>) -> SynthesisRun {
-        let mut marks = serde_json::Map::new();
-        if let Some(c) = citation {
-            marks.insert("citation".into(), c);
-        }
-        SynthesisRun { text: text.into(), marks }
-    }
 
     fn block(node: &str, runs: Vec<SynthesisRun>) -> SynthesisBlock {
         SynthesisBlock { node: node.into(), attributes: Default::default(), runs }
