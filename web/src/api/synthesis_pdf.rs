@@ -259,7 +259,7 @@ pub fn build_pdf(title: &str, blocks: &[SynthesisBlock]) -> Result<(Vec<u8>, usi
 mod tests {
     use super::*;
     use super::super::synthesis::tests::run;
-    use pdfium_render::prelude::*;
+    use ap_workspace::room::SynthesisRun;
 
     fn block(node: &str, runs: Vec<SynthesisRun>) -> SynthesisBlock {
         SynthesisBlock { node: node.into(), attributes: Default::default(), runs }
