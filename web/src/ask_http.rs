@@ -84,9 +84,6 @@ pub async fn ask(
             let _ = tx.blocking_send(Ok(Bytes::from(line)));
         };
         let fail = |message: String| send(json!({ "type": "erreur", "erreur": message }));
-        let Some(text) = engine.with_dossier(&dossier, dossier_text) else {
-            return fail(format!("dossier inconnu ou vide : {dossier}"));
-        };
         let held = match retrieval(&engine, lib_dir.as_deref()).index(&dossier) {
             Ok(h) => h,
             Err(e) => return fail(e.to_string()),
@@ -94,6 +91,10 @@ pub async fn ask(
         let index = match held.current() {
             Ok(i) => i,
             Err(e) => return fail(e.to_string()),
+        };
+        // The text read after the index caught up: every hit's passage is in it (citations).
+        let Some(text) = engine.with_dossier(&dossier, dossier_text) else {
+            return fail(format!("dossier inconnu ou vide : {dossier}"));
         };
         let hits = match retrieve(&index, &question, 5) {
             Ok(h) => h,

