@@ -72,6 +72,8 @@ fn documents_become_page_text_and_withdrawals_withdraw_it() {
     assert!(state.failures["casse"].contains("casse.pdf"), "{:?}", state.failures);
     let progress = engine.progress("d1");
     assert_eq!((progress.documents, progress.documents_extracted, progress.documents_failed, progress.pages), (2, 1, 1, 3));
+    assert_eq!(progress.pages_answered, 3, "offences and answers read every page with text");
+    assert!(!state.answers.is_empty());
     let received: Vec<_> = updates.try_iter().collect();
     assert_eq!(received.iter().filter(|u| matches!(u, ap_engine::Update::PageText { diff: 1, .. })).count(), 3);
 

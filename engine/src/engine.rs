@@ -133,6 +133,10 @@ pub struct Progress {
     pub pages: usize,
     /// Of which, pages read by OCR.
     pub pages_ocr: usize,
+    /// Pages of the text the current offences and answers were computed from. The dossier-level
+    /// stages run in the same dataflow step as the text they read, so this is `pages` once any
+    /// answer exists; it lags only while no text has been answered yet.
+    pub pages_answered: usize,
 }
 
 /// The current state of a dossier, as the dataflow computed it.
@@ -450,6 +454,7 @@ impl Engine {
             documents_failed: d.failures.len(),
             pages: d.pages.len(),
             pages_ocr: d.pages.values().filter(|p| p.confidence.is_some()).count(),
+            pages_answered: if d.answers.is_empty() { 0 } else { d.text.as_ref().map_or(0, |t| t.pages.len()) },
         }
     }
 

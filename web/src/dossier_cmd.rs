@@ -297,11 +297,12 @@ fn print_summary(engine: &Engine, dossier: &str, json: bool, pages: bool) -> Res
     }
     let p = &summary.progress;
     println!(
-        "Dossier {} : {} document(s), {} page(s) dont {} lue(s) par OCR, {} passage(s), {} pièce(s)",
+        "Dossier {} : {} document(s), {} page(s) dont {} lue(s) par OCR, {} page(s) analysée(s), {} passage(s), {} pièce(s)",
         summary.dossier,
         p.documents,
         p.pages,
         p.pages_ocr,
+        p.pages_answered,
         summary.passages,
         summary.pieces.len()
     );

@@ -70,7 +70,7 @@ function Documents({ data }: { data: DossierData }) {
       <p className="fr-text--sm" role="status" id="progression">
         {p.documents === 0
           ? "Aucun document déposé."
-          : `${p.documents_extracted} document(s) lu(s) sur ${p.documents}${p.documents_pending ? `, ${p.documents_pending} en cours de lecture` : ""}${p.documents_failed ? `, ${p.documents_failed} illisible(s)` : ""} — ${p.pages} page(s) lue(s) dont ${p.pages_ocr} par reconnaissance de caractères.`}
+          : `${p.documents_extracted} document(s) lu(s) sur ${p.documents}${p.documents_pending ? `, ${p.documents_pending} en cours de lecture` : ""}${p.documents_failed ? `, ${p.documents_failed} illisible(s)` : ""} — ${p.pages} page(s) lue(s) dont ${p.pages_ocr} par reconnaissance de caractères${p.pages ? (p.pages_answered === p.pages ? " ; infractions et réponses à jour" : ` ; infractions et réponses calculées sur ${p.pages_answered ?? 0} page(s)`) : ""}.`}
       </p>
       {view.documents.length > 0 && (
         <ul className="ap-documents">

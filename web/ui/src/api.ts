@@ -18,6 +18,8 @@ export type Progress = {
   documents_failed: number;
   pages: number;
   pages_ocr: number;
+  /** Pages of the text the current offences and answers were computed from. */
+  pages_answered?: number;
 };
 
 export type DossierSummary = { id: string; nom: string; role: Role; progress?: Progress };
