@@ -3,9 +3,10 @@
 //! One database file holds every dossier: `updates` is the append-only log (one row per update,
 //! in the order the room applied them), `snapshots` the compacted state of each dossier. A room
 //! restarts from its snapshot plus the updates logged after it. The database runs in WAL mode with
-//! `synchronous = FULL`, so a committed transaction has been fsynced: the room commits a batch of
-//! updates in one transaction *before* it broadcasts or acknowledges any of them, which is what
-//! makes an acknowledged edit survive a crash (`kill -9`, power loss after the fsync).
+//! `synchronous = FULL`, so a committed transaction has been fsynced: the server's log writer
+//! (`crate::writer`) commits the updates the rooms hand it, in groups, and a room sends no frame
+//! before the updates produced before it are committed, which is what makes an acknowledged edit
+//! survive a crash (`kill -9`, power loss after the fsync).
 //!
 //! Compaction writes the room's full state as a snapshot and deletes the updates it covers, in one
 //! transaction, so a crash in the middle leaves either the old or the new pair.
