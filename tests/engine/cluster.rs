@@ -35,8 +35,11 @@ fn result(mut show: Value) -> Value {
     show
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Two distinct free ports (both listeners held until both are chosen).
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
 }
 
 /// Run `args` (with the cluster flags of process `i`) on both processes at once; returns
@@ -96,7 +99,8 @@ fn one_process_and_two_processes_give_the_same_dossier() {
     // Two processes on loopback, each with its own data directory (its own memo).
     let work = tempfile::tempdir().unwrap();
     let hosts = work.path().join("hosts");
-    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port())).unwrap();
+    let (port0, port1) = free_ports();
+    std::fs::write(&hosts, format!("127.0.0.1:{port0}\n127.0.0.1:{port1}\n")).unwrap();
     let data = [work.path().join("p0"), work.path().join("p1")];
     let ingest_stats = [work.path().join("ingest0.json"), work.path().join("ingest1.json")];
     on_two_processes(&hosts, [&data[0], &data[1]], [&ingest_stats[0], &ingest_stats[1]], &["ingest", "--dossier", "x", file]);
