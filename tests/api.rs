@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 /// A logged-in browser: its session cookie and CSRF token.
 #[derive(Debug, Clone)]
 struct User {
-    login: String,
     cookie: String,
     csrf: String,
 }
@@ -34,7 +33,7 @@ fn user(server: &Server, login: &str) -> User {
     assert!(cookie.starts_with("ap_session="), "{cookie}");
     let body: Value = resp.json().unwrap();
     assert_eq!(body["login"], login);
-    User { login: login.into(), cookie, csrf: body["csrf"].as_str().unwrap().to_string() }
+    User { cookie, csrf: body["csrf"].as_str().unwrap().to_string() }
 }
 
 /// A request as `user` would send it from the web application (cookie + CSRF header).

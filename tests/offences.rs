@@ -103,13 +103,10 @@ fn evaluate(seed: u64, native: u64, scanned: u64) -> (Counts, Counts, Counts) {
         let got = categories(&found);
         all.add(&gold, &got);
         if r.scanned { scan.add(&gold, &got) } else { nat.add(&gold, &got) }
-        if {
-            let mut a = gold.clone();
-            let mut b = got.clone();
-            a.sort();
-            b.sort();
-            a != b
-        } {
+        let (mut sorted_gold, mut sorted_got) = (gold.clone(), got.clone());
+        sorted_gold.sort();
+        sorted_got.sort();
+        if sorted_gold != sorted_got {
             eprintln!("{} (seed {}, {}): gold {gold:?}, détecté {got:?}", r.gold.dossier, r.gold.seed, if r.scanned { "numérisé" } else { "natif" });
             for o in &found {
                 eprintln!("    {} {:.2} {:?}", o.category, o.confidence, o.evidence.iter().map(|c| c.quote.as_str()).collect::<Vec<_>>());

@@ -77,7 +77,7 @@ fn review_of(c: &Correction, kind: ReviewKind, reason: Option<&String>) -> Revie
 }
 
 /// Corrections in the order they hold: later ones (by time, then id) win.
-fn in_order<'a>(corrections: &'a [Correction]) -> Vec<&'a Correction> {
+fn in_order(corrections: &[Correction]) -> Vec<&Correction> {
     let mut sorted: Vec<&Correction> = corrections.iter().collect();
     sorted.sort_by(|a, b| (&a.time, &a.id).cmp(&(&b.time, &b.id)));
     sorted

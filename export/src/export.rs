@@ -172,7 +172,7 @@ impl Exporter {
     pub fn add(&mut self, d: &DossierExport<'_>) -> Result<()> {
         let s = d.state;
         let dossier = d.dossier;
-        let piece_id = |document: &str, page: u32| piece_at(s, document, page).map(|p| piece_key(p));
+        let piece_id = |document: &str, page: u32| piece_at(s, document, page).map(piece_key);
 
         for (id, (name, blob)) in &s.documents {
             let pages = s.pages.range((id.clone(), 0)..=(id.clone(), u32::MAX)).count() as u32;

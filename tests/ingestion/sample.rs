@@ -153,7 +153,7 @@ fn scanned_pages_reach_the_error_rates_and_are_read_right_side_up() {
                 }
                 // Read right side up: the turn applied undoes the scan's (clockwise or not,
                 // a quarter turn is undone by a quarter turn the other way).
-                let undone = (page.rotation + rotation) % 360 == 0 || (rotation % 180 == 90 && page.rotation % 180 == 90);
+                let undone = (page.rotation + rotation).is_multiple_of(360) || (rotation % 180 == 90 && page.rotation % 180 == 90);
                 if !undone {
                     failures.push(format!("{} {id} p{number}: scan rotation {rotation}, read with rotation {}", read.name, page.rotation));
                 }

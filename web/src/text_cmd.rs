@@ -95,10 +95,10 @@ pub fn text(args: TextArgs) -> Result<()> {
     for document in &documents {
         let Some(text) = engine.document_text(&args.dossier, document) else { continue };
         for page in &text.pages {
-            if let Some((a, b)) = args.pages {
-                if page.number < a || page.number > b {
-                    continue;
-                }
+            if let Some((a, b)) = args.pages
+                && (page.number < a || page.number > b)
+            {
+                continue;
             }
             let body = searchable::fixed_text(page, &text.fixes);
             let method = match page.method {
