@@ -103,19 +103,28 @@ async function readerState(page) {
       y1: (r.bottom - origin.top) / scale,
     });
     const current = [...el.querySelectorAll(".ap-highlight--current")].map((h) => toPdf(h.getBoundingClientRect()));
-    // Text of the text layer whose centre falls inside a current highlight.
+    // Text of the text layer under a current highlight. A span may hold a whole line (native
+    // PDFs) or one word (OCR text): take, from each span the highlight crosses on the same line,
+    // the characters its horizontal extent covers (pdf.js stretches a span to its text's width,
+    // so positions are proportional), two characters of slack on each side.
     const spans = [...el.querySelectorAll(".textLayer span")];
+    const highlights = [...el.querySelectorAll(".ap-highlight--current")].map((h) => h.getBoundingClientRect());
     const under = spans
-      .filter((s) => {
+      .flatMap((s) => {
         const r = s.getBoundingClientRect();
-        const cx = (r.left + r.right) / 2;
-        const cy = (r.top + r.bottom) / 2;
-        return [...el.querySelectorAll(".ap-highlight--current")].some((h) => {
-          const b = h.getBoundingClientRect();
-          return cx >= b.left - 2 && cx <= b.right + 2 && cy >= b.top - 2 && cy <= b.bottom + 2;
-        });
+        const text = s.textContent;
+        if (!text || r.width <= 0) return [];
+        return highlights
+          .filter((b) => {
+            const cy = (r.top + r.bottom) / 2;
+            return cy >= b.top - 2 && cy <= b.bottom + 2 && r.right >= b.left && r.left <= b.right;
+          })
+          .map((b) => {
+            const from = Math.max(0, Math.floor(((b.left - r.left) / r.width) * text.length) - 2);
+            const to = Math.min(text.length, Math.ceil(((b.right - r.left) / r.width) * text.length) + 2);
+            return text.slice(from, to);
+          });
       })
-      .map((s) => s.textContent)
       .join(" ");
     // Is the canvas drawn (not blank) inside the first highlight?
     const canvas = el.querySelector("canvas");
