@@ -14,6 +14,8 @@ pub mod domain;
 pub mod dossier;
 pub mod document;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod input;
 pub mod layout;
 pub mod native;

@@ -880,92 +880,10 @@ fn inferred_articles(category: &str, aggravated: bool, aggravations: &[String], 
     }
 }
 
-/// Dossiers typed as text, for the unit tests of the dossier-level stages: every line of a page
-/// is a paragraph, every character a 6 × 10 pt box on a grid.
-#[cfg(test)]
-pub(crate) mod fixtures {
-    use crate::document::{BBox, Document, ExtractionMethod, Line, LineRole, OcrDecision, Page, Word};
-    use crate::dossier::DossierText;
-
-    /// A page whose lines are `lines`.
-    pub(crate) fn page(number: u32, lines: &[&str]) -> Page {
-        let text = lines.join("\n");
-        let (mut char_boxes, mut out_lines, mut words) = (Vec::new(), Vec::new(), Vec::new());
-        let mut offset = 0usize;
-        for (row, line) in lines.iter().enumerate() {
-            let y = 40.0 + row as f32 * 12.0;
-            let first_word = words.len();
-            let mut word_start: Option<(usize, usize)> = None;
-            for (col, (b, c)) in line.char_indices().enumerate() {
-                let x = 30.0 + col as f32 * 6.0;
-                if c == ' ' {
-                    char_boxes.push(None);
-                    if let Some((ws, wc)) = word_start.take() {
-                        words.push(Word {
-                            text: line[ws..b].to_string(),
-                            bbox: BBox::new(30.0 + wc as f32 * 6.0, y, x, y + 10.0),
-                            range: offset + ws..offset + b,
-                            confidence: None,
-                        });
-                    }
-                } else {
-                    char_boxes.push(Some(BBox::new(x, y, x + 6.0, y + 10.0)));
-                    word_start.get_or_insert((b, col));
-                }
-            }
-            if let Some((ws, wc)) = word_start {
-                let x = 30.0 + line.chars().count() as f32 * 6.0;
-                words.push(Word {
-                    text: line[ws..].to_string(),
-                    bbox: BBox::new(30.0 + wc as f32 * 6.0, y, x, y + 10.0),
-                    range: offset + ws..offset + line.len(),
-                    confidence: None,
-                });
-            }
-            out_lines.push(Line {
-                bbox: BBox::new(30.0, y, 30.0 + line.chars().count().max(1) as f32 * 6.0, y + 10.0),
-                range: offset..offset + line.len(),
-                words: first_word..words.len(),
-                role: LineRole::Body,
-                paragraph_start: true,
-            });
-            offset += line.len() + 1;
-            if row + 1 < lines.len() {
-                char_boxes.push(None);
-            }
-        }
-        Page {
-            number,
-            width: 595.0,
-            height: 842.0,
-            method: ExtractionMethod::Native,
-            ocr_decision: OcrDecision::TextLayerOk { chars: text.chars().count() },
-            text,
-            char_boxes,
-            lines: out_lines,
-            words,
-            rotation: 0,
-            skew_deg: 0.0,
-            confidence: None,
-        }
-    }
-
-    /// A one-document dossier, one page per slice of lines.
-    pub(crate) fn dossier(pages: &[&[&str]]) -> DossierText {
-        let doc = Document {
-            id: "doc1".into(),
-            file: "procedure.pdf".into(),
-            pages: pages.iter().enumerate().map(|(i, lines)| page(i as u32 + 1, lines)).collect(),
-            issues: Vec::new(),
-        };
-        DossierText::from_documents(&[doc])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fixtures::dossier;
+    use crate::fixtures::dossier_of_lines as dossier;
 
     fn categories(pages: &[&[&str]]) -> Vec<String> {
         let mut c: Vec<String> = detect(&dossier(pages), Domain::get()).into_iter().map(|o| o.category).collect();

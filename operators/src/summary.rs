@@ -354,7 +354,7 @@ mod tests {
     use super::*;
     use crate::domain::Domain;
     use crate::offence::detect;
-    use crate::offence::fixtures::dossier;
+    use crate::fixtures::dossier_of_lines as dossier;
 
     fn sample() -> DossierText {
         dossier(&[
