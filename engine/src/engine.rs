@@ -1198,6 +1198,19 @@ enum Delta {
     Summary(String, Shared<Summary>, isize),
 }
 
+/// Apply a change of a dossier-level result to its slot in the state: an insertion overwrites the
+/// slot and remembers the value's content key; a retraction empties the slot only while it still
+/// holds the retracted value (the new value may have been written first in the same batch).
+fn set_slot<T: Default>(slot: &mut T, slot_key: &mut String, key: &str, diff: isize, value: impl FnOnce() -> T) {
+    if diff > 0 {
+        *slot = value();
+        *slot_key = key.to_string();
+    } else if slot_key == key {
+        *slot = T::default();
+        slot_key.clear();
+    }
+}
+
 /// Apply staged changes to the state and tell subscribers. Within one batch a retraction and an
 /// insertion of the same slot may come in either order: an insertion overwrites, a retraction
 /// only removes the value it retracts.
@@ -1266,35 +1279,17 @@ fn publish(st: &mut SharedState, deltas: Vec<Delta>) {
             }
             Delta::Offences(dossier, offences, diff) => {
                 let d = st.dossiers.entry(dossier.clone()).or_default();
-                if diff > 0 {
-                    d.offences = Vec::clone(&offences);
-                    d.analysis_keys.0 = offences.key().to_string();
-                } else if d.analysis_keys.0 == offences.key() {
-                    d.offences.clear();
-                    d.analysis_keys.0.clear();
-                }
+                set_slot(&mut d.offences, &mut d.analysis_keys.0, offences.key(), diff, || Vec::clone(&offences));
                 st.notify(&dossier, Update::Offences);
             }
             Delta::Summary(dossier, summary, diff) => {
                 let d = st.dossiers.entry(dossier.clone()).or_default();
-                if diff > 0 {
-                    d.summary = Some(Summary::clone(&summary));
-                    d.analysis_keys.2 = summary.key().to_string();
-                } else if d.analysis_keys.2 == summary.key() {
-                    d.summary = None;
-                    d.analysis_keys.2.clear();
-                }
+                set_slot(&mut d.summary, &mut d.analysis_keys.2, summary.key(), diff, || Some(Summary::clone(&summary)));
                 st.notify(&dossier, Update::Summary);
             }
             Delta::Answers(dossier, answers, diff) => {
                 let d = st.dossiers.entry(dossier.clone()).or_default();
-                if diff > 0 {
-                    d.answers = Vec::clone(&answers);
-                    d.analysis_keys.1 = answers.key().to_string();
-                } else if d.analysis_keys.1 == answers.key() {
-                    d.answers.clear();
-                    d.analysis_keys.1.clear();
-                }
+                set_slot(&mut d.answers, &mut d.analysis_keys.1, answers.key(), diff, || Vec::clone(&answers));
                 st.notify(&dossier, Update::Answers);
             }
         }
