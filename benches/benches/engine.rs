@@ -102,18 +102,18 @@ fn correction_latency(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             let text = format!("texte corrigé n° {n}");
-            let correction = Correction {
-                id: "bench-fix".into(),
-                author: "bench".into(),
-                time: format!("2026-11-30T10:00:{:02}Z", n % 60),
-                change: Change::OcrFix { passage: target.clone(), text: text.clone() },
-            };
+            let correction = correction("bench-fix", n, Change::OcrFix { passage: target.clone(), text: text.clone() });
             engine.correct("d", correction).unwrap();
             engine.sync().unwrap();
             assert_eq!(engine.with_dossier("d", |d| d.passages[&target].text.clone()).unwrap(), text);
         });
     });
     group.finish();
+}
+
+/// The `n`-th correction of a bench (same id each time: each replaces the previous one).
+fn correction(id: &str, n: u64, change: Change) -> Correction {
+    Correction { id: id.into(), author: "bench".into(), time: format!("2026-11-30T10:00:{:02}Z", n % 60), change }
 }
 
 fn answer_correction_latency(c: &mut Criterion) {
@@ -133,12 +133,7 @@ fn answer_correction_latency(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             let text = format!("réponse corrigée n° {n}");
-            let correction = Correction {
-                id: "bench-edit".into(),
-                author: "bench".into(),
-                time: format!("2026-11-30T10:00:{:02}Z", n % 60),
-                change: Change::AnswerEdited { answer: question.clone(), text: text.clone() },
-            };
+            let correction = correction("bench-edit", n, Change::AnswerEdited { answer: question.clone(), text: text.clone() });
             engine.correct("d", correction).unwrap();
             engine.sync().unwrap();
             let shown = engine.with_dossier("d", |d| d.answers.iter().find(|a| a.answer.question == question).map(|a| a.answer.text.clone()));
@@ -157,12 +152,7 @@ fn answer_correction_latency(c: &mut Criterion) {
     group.bench_function("ocr_fix_to_updated_answers_1000_pages", |b| {
         b.iter(|| {
             n += 1;
-            let correction = Correction {
-                id: "bench-fix".into(),
-                author: "bench".into(),
-                time: format!("2026-11-30T10:00:{:02}Z", n % 60),
-                change: Change::OcrFix { passage: target.clone(), text: format!("texte corrigé n° {n}") },
-            };
+            let correction = correction("bench-fix", n, Change::OcrFix { passage: target.clone(), text: format!("texte corrigé n° {n}") });
             engine.correct("d", correction).unwrap();
             engine.sync().unwrap();
         });
