@@ -484,7 +484,7 @@ impl Facts {
 }
 
 /// What one sentence says: its signals (with `passage` 0) and its facts. A pure function of the
-/// sentence's text and the kind of its piece, so [`Detector`] keeps it from one run to the next.
+/// sentence's text, so [`Detector`] keeps it from one run to the next.
 #[derive(Debug, Default)]
 struct Scan {
     hits: Vec<Hit>,
@@ -499,7 +499,8 @@ struct Scan {
 /// last run only, so it never outgrows the dossier. The result is the same as [`detect`]'s.
 #[derive(Debug, Default)]
 pub struct Detector {
-    memo: HashMap<(Option<PieceKind>, Box<str>), Arc<Scan>>,
+    /// Scans by sentence text.
+    memo: HashMap<Box<str>, Arc<Scan>>,
     /// Sentences scanned (memo misses) since this detector was made.
     scanned: u64,
 }
@@ -524,28 +525,32 @@ impl Detector {
             if p.kind != crate::passage::PassageKind::Sentence {
                 continue;
             }
+            // The casier and the bordereau list other cases: nothing in them is this dossier's.
             let kind = dossier.piece_of(p).map(|piece| piece.kind);
-            let key = (kind, Box::<str>::from(p.text.as_str()));
-            let scan = match previous.remove(&key).or_else(|| self.memo.get(&key).cloned()) {
-                Some(scan) => scan,
-                None => {
-                    self.scanned += 1;
-                    Arc::new(scan_sentence(p, kind, domain))
-                }
+            if kind == Some(PieceKind::Casier) || kind == Some(PieceKind::Bordereau) {
+                continue;
+            }
+            let scan = match previous.remove_entry(p.text.as_str()) {
+                Some((text, scan)) => self.memo.entry(text).or_insert(scan).clone(),
+                None => match self.memo.get(p.text.as_str()) {
+                    Some(scan) => scan.clone(),
+                    None => {
+                        self.scanned += 1;
+                        let scan = Arc::new(scan_sentence(p, domain));
+                        self.memo.insert(p.text.as_str().into(), scan.clone());
+                        scan
+                    }
+                },
             };
             hits.extend(scan.hits.iter().map(|h| Hit { passage: i, ..h.clone() }));
             facts.merge(&scan.facts);
-            self.memo.insert(key, scan);
         }
         offences_of(dossier, domain, &hits, &facts)
     }
 }
 
-fn scan_sentence(passage: &Passage, kind: Option<PieceKind>, domain: &Domain) -> Scan {
+fn scan_sentence(passage: &Passage, domain: &Domain) -> Scan {
     let mut scan = Scan::default();
-    if kind == Some(PieceKind::Casier) || kind == Some(PieceKind::Bordereau) {
-        return scan;
-    }
     let Scan { hits, facts } = &mut scan;
     let f = Folded::new(&passage.text);
     let text = f.text.as_str();
