@@ -132,22 +132,21 @@ impl PageBuilder {
         Self { pages: Vec::new(), lines: Vec::new(), notes: Vec::new(), y: MARGIN_TOP }
     }
 
-    fn notes_height(notes: &[Vec<Laid>]) -> f32 {
-        let lines: usize = notes.iter().map(Vec::len).sum();
+    /// Height of the footnote area holding `lines` note lines (rule included).
+    fn notes_height(lines: usize) -> f32 {
         if lines == 0 { 0.0 } else { 12.0 + lines as f32 * NOTE.leading }
+    }
+
+    fn note_lines(notes: &[Vec<Laid>]) -> usize {
+        notes.iter().map(Vec::len).sum()
     }
 
     /// Place one line (and its notes) at the current position, on a new page if needed.
     fn place(&mut self, line: Laid, style: Style, space_before: f32, notes: Vec<Vec<Laid>>) {
         let needed = space_before + style.leading;
-        let fits = |b: &PageBuilder, extra: &[Vec<Laid>]| {
-            let mut n: Vec<&Vec<Laid>> = b.notes.iter().collect();
-            n.extend(extra.iter());
-            let lines: usize = n.iter().map(|v| v.len()).sum();
-            let notes_h = if lines == 0 { 0.0 } else { 12.0 + lines as f32 * NOTE.leading };
-            b.y + needed <= HEIGHT - MARGIN_BOTTOM - notes_h
-        };
-        if !self.lines.is_empty() && !fits(self, &notes) {
+        let notes_h = Self::notes_height(Self::note_lines(&self.notes) + Self::note_lines(&notes));
+        let fits = self.y + needed <= HEIGHT - MARGIN_BOTTOM - notes_h;
+        if !self.lines.is_empty() && !fits {
             self.finish_page();
         }
         let space = if self.lines.is_empty() { 0.0 } else { space_before };
@@ -180,7 +179,7 @@ impl PageBuilder {
         let mut lines = std::mem::take(&mut self.lines);
         let notes = std::mem::take(&mut self.notes);
         let mut strokes = Vec::new();
-        let notes_h = Self::notes_height(&notes);
+        let notes_h = Self::notes_height(Self::note_lines(&notes));
         if notes_h > 0.0 {
             let top = MARGIN_BOTTOM + notes_h - 4.0;
             strokes.push(Stroke { from: (MARGIN_X, top), to: (MARGIN_X + 120.0, top), width: 0.5 });
@@ -234,7 +233,7 @@ pub fn build_pdf(title: &str, blocks: &[SynthesisBlock]) -> Result<(Vec<u8>, usi
             builder.y += style.leading / 2.0;
             continue;
         }
-        let note_lines: Vec<(usize, Vec<Laid>)> = labels
+        let mut note_lines: std::collections::BTreeMap<usize, Vec<Laid>> = labels
             .into_iter()
             .map(|(n, label)| {
                 let mut t = vec![Token::Word { text: format!("{n}."), font: NOTE.bold, space_before: false }];
@@ -243,7 +242,8 @@ pub fn build_pdf(title: &str, blocks: &[SynthesisBlock]) -> Result<(Vec<u8>, usi
             })
             .collect();
         for (i, line) in wrap(&tokens, style, TEXT_WIDTH).into_iter().enumerate() {
-            let notes = note_lines.iter().filter(|(n, _)| line.notes.contains(n)).map(|(_, l)| l.iter().map(|x| Laid { runs: x.runs.clone(), notes: Vec::new() }).collect()).collect();
+            // Each note is called once: it goes to the page of the line that calls it.
+            let notes = line.notes.iter().filter_map(|n| note_lines.remove(n)).collect();
             builder.place(line, style, if i == 0 { style.space_before } else { 0.0 }, notes);
         }
     }
